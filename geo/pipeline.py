@@ -1,0 +1,38 @@
+"""The pipeline: components applied in order to one Document, as in spaCy."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+
+from .document import Article, Document
+from .gazetteer import Gazetteer, load_gazetteer
+from .recognize import Recognizer
+from .resolve import Resolver
+
+Component = Callable[[Document], Document]
+
+
+class Pipeline:
+    def __init__(self, components: list[Component]) -> None:
+        self.components = components
+
+    def __call__(self, article: Article) -> Document:
+        doc = Document(article)
+        for component in self.components:
+            doc = component(doc)
+        return doc
+
+    def pipe(self, articles: Iterable[Article]) -> Iterator[Document]:
+        for article in articles:
+            yield self(article)
+
+
+def geoparser(gazetteer: Gazetteer | None = None) -> Pipeline:
+    """Recognition and resolution of places."""
+    gaz = gazetteer or load_gazetteer()
+    return Pipeline([Recognizer(gaz), Resolver(gaz)])
+
+
+@lru_cache(maxsize=1)
+def default_pipeline() -> Pipeline:
+    return geoparser()

@@ -1,0 +1,252 @@
+"""Recognition: find the spans of an article that name places.
+
+No statistical model: capitalised word runs are matched against the gazetteer (longest match first),
+then filtered by the evidence an English news text gives about proper names. A sentence's first word
+and headline words are capitalised anyway, so a common word there ("Nice", "Reading", "Share") is only
+a place when the place is a major one; a place name inside a longer name ("Jessica Williams", "Asim
+Malik") or after a title ("Gen.", "Minister") is a person, and so are later bare uses of that surname.
+"""
+from __future__ import annotations
+
+import re
+
+from .document import Document, Mention
+from .gazetteer import ABBREV, DEMONYM, KIND_CODE, Gazetteer, NameHit
+from .normalize import fold
+
+_TOKEN = re.compile(r"(?:[A-Z][a-z]{0,2}\.){2,}|[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+_POSSESSIVE = re.compile(r"['\u2019]s?$")
+_MAX_TOKENS = 6
+
+# Lower-case words that may sit inside a place name: "Bosnia and Herzegovina", "Stoke-on-Trent".
+CONNECTORS = frozenset("of the and de del della di da do dos das du des la le les el al upon on am an en y sur".split())
+# Capitalised words that may precede a place without making it part of another name.
+MODIFIERS = frozenset("north south east west northern southern eastern western central upper lower greater "
+                      "inner outer downtown northeast northwest southeast southwest northeastern northwestern "
+                      "southeastern southwestern mid coastal rural suburban metro metropolitan occupied "
+                      "neighbouring neighboring nearby in at from to near across".split())
+# Words that make the capitalised name after them a person's.
+TITLES = frozenset("mr mrs ms miss dr president gen general minister senator sen rep gov governor mayor judge "
+                   "justice officer sgt capt captain col colonel lt maj major prof professor rev pope king queen "
+                   "prince princess sheikh imam chief coach sir lord lady spokesman spokeswoman spokesperson "
+                   "secretary chairman commander ambassador envoy director adviser advisor by premier "
+                   "leader mullah emir saint st".split())
+_SPEECH = re.compile(r"\s+(?:said|says|told|added|stated|wrote|argued|noted|explained)\b")
+# The feature a following or preceding word says the place is.
+_FEATURE_AFTER = {"province": "admin1", "state": "admin1", "governorate": "admin1", "region": "admin1",
+                  "oblast": "admin1", "prefecture": "admin1", "district": "admin2", "county": "admin2",
+                  "city": "city", "town": "city", "village": "city"}
+_FEATURE_BEFORE = re.compile(r"\b(?:city|town|village|hamlet|suburb)\s+of\s+$", re.IGNORECASE)
+_SENTENCE_BREAK = frozenset('.!?\n:;"\u201c\u201d(\u2014\u2013|\u2022')
+_COUNTRY = KIND_CODE["country"]
+_MAJOR_KINDS = {KIND_CODE[k] for k in ("country", "admin1", "continent", "region", "water")}
+
+
+def _is_upper_word(tok: str) -> bool:
+    return tok[0].isupper()
+
+
+class Recognizer:
+    """Pipeline component: fills `doc.mentions`."""
+
+    def __init__(self, gazetteer: Gazetteer, demonyms: bool = True) -> None:
+        self.gaz = gazetteer
+        self.demonyms = demonyms
+        self.common = gazetteer.common_words
+
+    def __call__(self, doc: Document) -> Document:
+        doc.mentions = self.find(doc.text)
+        return doc
+
+    # -- tokens and their case evidence -------------------------------------------------------
+    def _tokens(self, text: str):
+        toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+        uninformative = [False] * len(toks)  # capitalised because of its position, not as a name
+        caps_ok = [False] * len(toks)        # an all-caps word that may be a name (dateline, headline)
+        prev_end = 0
+        line_start = 0
+        for i, (s, e, t) in enumerate(toks):
+            gap = text[prev_end:s]
+            if i == 0 or any(c in _SENTENCE_BREAK for c in gap):
+                uninformative[i] = True
+            if "\n" in gap or i == 0:
+                line_start = i
+            if t.isupper() and len(t) > 2 and (i == line_start or (i > 0 and caps_ok[i - 1] and gap == " ")):
+                caps_ok[i] = True
+            prev_end = e
+        self._mark_headlines(text, toks, uninformative, caps_ok)
+        return toks, uninformative, caps_ok
+
+    @staticmethod
+    def _mark_headlines(text, toks, uninformative, caps_ok) -> None:
+        """Title-case and all-caps lines say nothing about which words are names."""
+        i = 0
+        n = len(toks)
+        while i < n:
+            j = i
+            line_end = text.find("\n", toks[i][0])
+            line_end = n if line_end < 0 else line_end
+            while j < n and toks[j][0] < line_end:
+                j += 1
+            words = [t for _, _, t in toks[i:j] if len(t) > 3]
+            if len(words) >= 3:
+                caps = sum(t[0].isupper() for t in words)
+                if caps >= 0.75 * len(words):
+                    allcaps = sum(t.isupper() for t in words) >= 0.75 * len(words)
+                    for k in range(i, j):
+                        uninformative[k] = True
+                        caps_ok[k] = caps_ok[k] or allcaps
+            i = max(j, i + 1)
+
+    # -- matching ---------------------------------------------------------------------------
+    def find(self, text: str) -> list[Mention]:
+        toks, uninformative, caps_ok = self._tokens(text)
+        n = len(toks)
+        folded = [None] * n
+        surnames: set[str] = set()
+        mentions: list[Mention] = []
+
+        def key(k: int) -> str:
+            if folded[k] is None:
+                folded[k] = fold(_POSSESSIVE.sub("", toks[k][2]))
+            return folded[k]
+
+        def name_like(k: int) -> bool:
+            t = toks[k][2]
+            if t.isupper() and len(t) > 1:
+                return caps_ok[k] or len(t) <= 5
+            return t[0].isupper()
+
+        i = 0
+        while i < n:
+            if not name_like(i):
+                i += 1
+                continue
+            # The run of name-like words (and connectors between them) starting here.
+            j = i + 1
+            while j < n:
+                gap = text[toks[j - 1][1]:toks[j][0]]
+                if gap not in (" ", "-", ". ") or (gap == ". " and toks[j - 1][2] not in ("St", "Mt", "Ft", "Ste")):
+                    break
+                if _POSSESSIVE.search(toks[j - 1][2]) and toks[j - 1][2][-2:] in ("'s", "\u2019s"):
+                    break
+                if name_like(j):
+                    j += 1
+                elif toks[j][2] in CONNECTORS and j + 1 < n and name_like(j + 1) and \
+                        text[toks[j][1]:toks[j + 1][0]] in (" ", "-"):
+                    j += 1
+                else:
+                    break
+            mentions.extend(self._match_run(text, toks, i, j, key, uninformative, caps_ok, surnames))
+            i = j
+        if surnames:
+            mentions = [m for m in mentions if not (m.role == "name" and fold(m.text) in surnames
+                                                    and not self._major(m.hits))]
+        self._link_qualifiers(text, mentions)
+        return mentions
+
+    def _lookup(self, text, toks, a: int, b: int, key, caps_ok) -> tuple[list[NameHit], int]:
+        """Hits for tokens a..b-1 and the end offset of the name (an abbreviation may take a '.')."""
+        s, e = toks[a][0], toks[b - 1][1]
+        if b - a == 1:
+            tok = toks[a][2]
+            verbatim = [h for h in self.gaz.lookup(tok) if h.flags & ABBREV]
+            if text.startswith(".", e):
+                dotted = [h for h in self.gaz.lookup(tok + ".") if h.flags & ABBREV]
+                if dotted:
+                    return dotted, e + 1
+            if tok.isupper() and not caps_ok[a]:
+                return verbatim, e
+            hits = [h for h in self.gaz.lookup(key(a)) if not h.flags & ABBREV]
+            return verbatim + hits, e
+        k = " ".join(key(t) for t in range(a, b))
+        return [h for h in self.gaz.lookup(k) if not h.flags & ABBREV], e
+
+    def _match_run(self, text, toks, i, j, key, uninformative, caps_ok, surnames) -> list[Mention]:
+        out: list[Mention] = []
+        # A title before the run makes the run a person's name.
+        if i > 0 and fold(toks[i - 1][2]) in TITLES and text[toks[i - 1][1]:toks[i][0]] in (" ", ". "):
+            if j - i >= 1:
+                surnames.add(key(j - 1))
+            return out
+        a = i
+        matched_before = False
+        while a < j:
+            if toks[a][2] in CONNECTORS or toks[a][2] == "The":
+                a += 1
+                continue
+            found = None
+            for b in range(min(j, a + _MAX_TOKENS), a, -1):
+                if toks[b - 1][2] in CONNECTORS:
+                    continue
+                hits, end = self._lookup(text, toks, a, b, key, caps_ok)
+                if hits:
+                    found = (b, hits, end)
+                    break
+            if not found:
+                a += 1
+                matched_before = False
+                continue
+            b, hits, end = found
+            start = toks[a][0]
+            surface = text[start:end]
+            if toks[b - 1][2][-2:] in ("'s", "\u2019s") or toks[b - 1][2][-1:] in ("'", "\u2019"):
+                end = toks[b - 1][1] - (2 if toks[b - 1][2][-1] == "s" else 1)
+                surface = text[start:end]
+            verdict = self._judge(text, toks, i, j, a, b, hits, key, uninformative, matched_before)
+            if verdict == "person":
+                surnames.add(key(b - 1))
+            elif verdict:
+                role = "demonym" if all(h.flags & DEMONYM for h in hits) else (
+                    "abbreviation" if all(h.flags & ABBREV for h in hits) else "name")
+                if role != "demonym" or self.demonyms:
+                    out.append(Mention(start, end, surface, hits, role, self._feature(text, toks, b, start)))
+            matched_before = bool(verdict) and verdict != "person"
+            a = b
+        return out
+
+    def _major(self, hits: list[NameHit]) -> bool:
+        places = self.gaz.places
+        return any(int(places[h.place]["kind"]) in _MAJOR_KINDS or int(places[h.place]["population"]) >= 1_000_000
+                   or places[h.place]["capital"] for h in hits)
+
+    def _judge(self, text, toks, i, j, a, b, hits, key, uninformative, matched_before):
+        """True to keep a match, "person" when it is part of a person's name, False to drop it."""
+        major = self._major(hits)
+        single = b - a == 1
+        word = key(a) if single else None
+        if a > i and not matched_before:
+            prev = toks[a - 1][2]
+            prev_key = key(a - 1)
+            if prev not in CONNECTORS and prev_key not in MODIFIERS and not (
+                    uninformative[a - 1] and self.common.get(prev_key, 0) >= 3.5) and not (
+                    prev.isupper() and len(prev) > 1):
+                # "Jessica Williams", "Asim Malik": a name after a capitalised word is a person's.
+                return "person" if b == j and b - i <= 3 and not major else (major and single)
+        if single and not (toks[a][2].isupper() and len(toks[a][2]) <= 5 and all(h.flags & ABBREV for h in hits)):
+            zipf = self.common.get(word, 0.0)
+            if uninformative[a] and a + 1 == j and zipf >= 3.8 and not major:
+                return False  # "Nice weather", "Reading the report", "Share:"
+            if zipf >= 5.0 and not major:
+                return False  # "Police", "Hope", "Truth" are words first
+        if single and b == j and not major and _SPEECH.match(text, toks[b - 1][1]):
+            return "person"
+        return True
+
+    @staticmethod
+    def _feature(text, toks, b, start) -> str | None:
+        if b < len(toks) and text[toks[b - 1][1]:toks[b][0]] == " ":
+            feature = _FEATURE_AFTER.get(toks[b][2].lower())
+            if feature:
+                return feature
+        if _FEATURE_BEFORE.search(text, max(0, start - 20), start):
+            return "city"
+        return None
+
+    @staticmethod
+    def _link_qualifiers(text: str, mentions: list[Mention]) -> None:
+        """"Springfield, Illinois", "Chaman, Pakistan": the second mention narrows the first."""
+        for k in range(len(mentions) - 1):
+            m, q = mentions[k], mentions[k + 1]
+            if text[m.end:q.start] in (", ", ",") and q.role != "demonym":
+                m.qualified_by = k + 1

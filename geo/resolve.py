@@ -1,0 +1,91 @@
+"""Resolution: choose, for each place mention, the gazetteer entry it means.
+
+Each candidate is scored by how prominent the place is (population, kind, capital), how the name
+relates to it (its own name or an alternate), what the words around the mention say ("X province",
+"Springfield, Ill."), and which countries the article is about (Chaman with Pakistan in the text is
+Chaman, Pakistan; Kabul in an article about Afghanistan is not the Kabul in Israel). A name keeps one
+meaning within an article.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from .document import Document, Mention, ResolvedPlace
+from .gazetteer import DEMONYM, KIND_CODE, PRIMARY, Gazetteer, _KIND_PRIOR
+from .normalize import fold
+
+_COUNTRY = KIND_CODE["country"]
+_FEATURE_KINDS = {"admin1": (KIND_CODE["admin1"],), "admin2": (KIND_CODE["admin2"], KIND_CODE["city"]),
+                  "city": (KIND_CODE["city"],)}
+ALTERNATIVES = 5
+
+
+class Resolver:
+    """Pipeline component: fills `doc.places` from `doc.mentions`."""
+
+    def __init__(self, gazetteer: Gazetteer, context_weight: float = 3.0, qualifier_weight: float = 6.0) -> None:
+        self.gaz = gazetteer
+        self.context_weight = context_weight
+        self.qualifier_weight = qualifier_weight
+
+    def __call__(self, doc: Document) -> Document:
+        doc.places = self.resolve(doc.mentions)
+        return doc
+
+    def _candidates(self, m: Mention):
+        hits = m.hits
+        if m.role == "demonym":
+            hits = [h for h in hits if h.flags & DEMONYM] or hits
+        idx = np.fromiter((h.place for h in hits), dtype=np.int64, count=len(hits))
+        rows = self.gaz.places[idx]
+        flags = np.fromiter((h.flags for h in hits), dtype=np.int64, count=len(hits))
+        base = (np.log10(rows["population"].astype(np.float64) + 10) + _KIND_PRIOR[rows["kind"]]
+                + rows["capital"] + 0.7 * ((flags & PRIMARY) > 0))
+        if m.feature:
+            base = base + 3.0 * np.isin(rows["kind"], _FEATURE_KINDS[m.feature])
+        return idx, rows, base
+
+    def resolve(self, mentions: list[Mention]) -> list[ResolvedPlace]:
+        scored = [self._candidates(m) for m in mentions]
+        countries = self.gaz.countries
+        # The article's countries: those it names, and those of names with one clear reading.
+        weight: Counter = Counter()
+        for m, (idx, rows, base) in zip(mentions, scored):
+            best = int(base.argmax())
+            if rows["kind"][best] == _COUNTRY or len(base) == 1 or base[best] - np.partition(base, -2)[-2] > 1.5:
+                weight[int(rows["country"][best])] += 2.0 if rows["kind"][best] == _COUNTRY else 1.0
+        total = sum(weight.values()) or 1.0
+        share = np.zeros(len(countries))
+        for c, w in weight.items():
+            share[c] = w / total
+        share[0] = 0.0  # regions spanning countries carry no country
+
+        chosen: dict[str, tuple[int, float, list]] = {}
+        out: list[ResolvedPlace] = []
+        for k, (m, (idx, rows, base)) in enumerate(zip(mentions, scored)):
+            score = base + self.context_weight * np.sqrt(share[rows["country"]])
+            if m.qualified_by is not None:
+                score = score + self.qualifier_weight * self._qualified(rows, mentions[m.qualified_by],
+                                                                         scored[m.qualified_by])
+            name = fold(m.text)
+            if name in chosen and m.qualified_by is None:
+                best_i, p, alts = chosen[name]
+            else:
+                order = np.argsort(-score)[:ALTERNATIVES + 1]
+                probs = np.exp(score[order] - score[order[0]])
+                probs = probs / np.exp(score - score[order[0]]).sum()
+                best_i = int(idx[order[0]])
+                p = float(probs[0])
+                alts = [(self.gaz.place(int(idx[o])), round(float(q), 3)) for o, q in zip(order[1:], probs[1:])]
+                chosen.setdefault(name, (best_i, p, alts))
+            out.append(ResolvedPlace(m, self.gaz.place(best_i), p, alts))
+        return out
+
+    def _qualified(self, rows, qualifier: Mention, q_scored) -> np.ndarray:
+        """1 for candidates inside a place the qualifier can mean ("Springfield, Ill.")."""
+        q_idx, q_rows, _ = q_scored
+        q_countries = set(q_rows["country"][q_rows["kind"] == _COUNTRY].tolist())
+        q_admin1 = set(q_rows["admin1"][q_rows["kind"] == KIND_CODE["admin1"]].tolist())
+        return np.isin(rows["country"], list(q_countries)) | np.isin(rows["admin1"], list(q_admin1 - {0}))

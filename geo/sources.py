@@ -1,0 +1,188 @@
+"""Reading articles from files and JSON Lines, with one clear error per bad input.
+
+Text from articles is untrusted: it is decoded defensively, HTML goes through a real extractor
+(trafilatura) and never through regular expressions, and nothing here raises past a bad input:
+each problem becomes an `InputError` naming the input, and the next input is read.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from .document import Article
+
+MAX_BYTES = 10 * 1024 * 1024
+TEXT_SUFFIXES = {".txt", ".md", ".text", ""}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    """An input that could not be read, and why, in words a user can act on."""
+
+    source: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class InputWarning:
+    source: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: warning: {self.reason}"
+
+
+class BadInput(ValueError):
+    pass
+
+
+def parse_date(value: str | None, what: str = "date") -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise BadInput(f"{what} {value!r} is not a YYYY-MM-DD date") from None
+
+
+def decode(data: bytes, source: str, warnings: list[InputWarning]) -> str:
+    if not data.strip():
+        raise BadInput("empty input")
+    if b"\x00" in data[:8192]:
+        raise BadInput("binary data, not text (it holds NUL bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        warnings.append(InputWarning(source, f"invalid UTF-8 at byte {exc.start}; undecodable bytes replaced"))
+        return data.decode("utf-8", errors="replace")
+
+
+def html_to_text(html: str) -> tuple[str, dict]:
+    """The article text and metadata of an HTML page, scripts and boilerplate left out."""
+    import trafilatura
+    text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_recall=True)
+    if not text or not text.strip():
+        raise BadInput("HTML with no article text in it")
+    meta = trafilatura.extract_metadata(html)
+    info = {}
+    if meta is not None:
+        info = {"title": meta.title, "published": meta.date, "url": meta.url, "source": meta.sitename}
+    return text, info
+
+
+def looks_like_html(text: str, suffix: str) -> bool:
+    if suffix in HTML_SUFFIXES:
+        return True
+    head = text.lstrip()[:200].lower()
+    return head.startswith("<!doctype html") or head.startswith("<html")
+
+
+def article_from_bytes(data: bytes, source: str, article_id: str, published: date | None,
+                       warnings: list[InputWarning], suffix: str = "") -> Article:
+    text = decode(data, source, warnings)
+    title = url = site = None
+    if looks_like_html(text, suffix):
+        text, meta = html_to_text(text)
+        title, url, site = meta.get("title"), meta.get("url"), meta.get("source")
+        if published is None and meta.get("published"):
+            try:
+                published = parse_date(meta["published"])
+            except BadInput:
+                pass
+    return Article(id=article_id, text=text, title=title, published=published, source=site, url=url)
+
+
+def expand_paths(paths: Iterable[str]) -> Iterator[Path | InputError]:
+    """Files, folders (recursively) and globs, in a stable order."""
+    import glob
+    for raw in paths:
+        matches = sorted(glob.glob(raw, recursive=True)) if any(c in raw for c in "*?[") else [raw]
+        if not matches:
+            yield InputError(raw, "no file matches this pattern")
+        for m in matches:
+            p = Path(m)
+            if p.is_dir():
+                files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+                if not files:
+                    yield InputError(m, "folder holds no files")
+                yield from files
+            elif p.is_file():
+                yield p
+            else:
+                yield InputError(m, "no such file or folder")
+
+
+def read_files(paths: Iterable[str], published: date | None = None,
+               max_bytes: int = MAX_BYTES) -> Iterator[Article | InputError | InputWarning]:
+    for p in expand_paths(paths):
+        if isinstance(p, InputError):
+            yield p
+            continue
+        source = str(p)
+        warnings: list[InputWarning] = []
+        try:
+            size = p.stat().st_size
+            if size > max_bytes:
+                raise BadInput(f"too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB)")
+            with open(p, "rb") as f:
+                data = f.read()
+            article = article_from_bytes(data, source, p.stem, published, warnings, p.suffix.lower())
+        except (BadInput, OSError) as exc:
+            yield InputError(source, str(exc) if isinstance(exc, BadInput) else exc.strerror or str(exc))
+            continue
+        yield from warnings
+        yield article
+
+
+def read_jsonl(path: str, published: date | None = None,
+               max_bytes: int = MAX_BYTES) -> Iterator[Article | InputError | InputWarning]:
+    """`{"id", "text", "published"?, "title"?}` per line; a bad line is named and skipped."""
+    try:
+        f = sys_stdin() if path == "-" else open(path, "rb")
+    except OSError as exc:
+        yield InputError(path, exc.strerror or str(exc))
+        return
+    with f:
+        for lineno, raw in enumerate(f, 1):
+            source = f"{path}:{lineno}"
+            if not raw.strip():
+                continue
+            warnings: list[InputWarning] = []
+            try:
+                if len(raw) > max_bytes:
+                    raise BadInput(f"line too large ({len(raw) / 1e6:.1f} MB)")
+                try:
+                    obj = json.loads(decode(raw, source, warnings))
+                except json.JSONDecodeError as exc:
+                    raise BadInput(f"not JSON ({exc.msg} at column {exc.colno})") from None
+                if not isinstance(obj, dict):
+                    raise BadInput("not a JSON object")
+                text = obj.get("text")
+                if not isinstance(text, str) or not text.strip():
+                    raise BadInput('no "text" string')
+                art_published = parse_date(obj.get("published"), "published") or published
+                article_id = str(obj.get("id", lineno))
+                if looks_like_html(text, ""):
+                    article = article_from_bytes(text.encode(), source, article_id, art_published, warnings,
+                                                 ".html")
+                else:
+                    article = Article(id=article_id, text=text, title=obj.get("title"), published=art_published,
+                                      source=obj.get("source"), url=obj.get("url"))
+            except BadInput as exc:
+                yield InputError(source, str(exc))
+                continue
+            yield from warnings
+            yield article
+
+
+def sys_stdin():
+    import sys
+    return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
