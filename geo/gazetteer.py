@@ -190,12 +190,14 @@ def _build(out: Path) -> None:
 
     # Countries: GeoNames' names and populations, countrystatecity's centroids.
     country_place: dict[str, int] = {}
+    points = {iso: (float(lat), float(lon)) for iso, lat, lon in _read_tsv("country_points.tsv")}
     for iso, c in gn_countries.items():
         csc = csc_countries.get(iso)
         if not csc or not csc.get("latitude"):
             continue
-        idx = b.add_place(c["name"], geonameid=c["geonameid"], lat=float(csc["latitude"]),
-                          lon=float(csc["longitude"]), population=int(c.get("population") or 0),
+        lat, lon = points.get(iso, (float(csc["latitude"]), float(csc["longitude"])))
+        idx = b.add_place(c["name"], geonameid=c["geonameid"], lat=lat, lon=lon,
+                          population=int(c.get("population") or 0),
                           country=iso, admin1=None, kind="country")
         country_place[iso] = idx
         b.add_name(idx, csc["name"], PRIMARY)
@@ -269,8 +271,8 @@ def _build(out: Path) -> None:
         for alt in c.get("alternatenames") or ():
             # Codes ("NYC", "LAX") collide with acronyms, and a small place's alternate that is an
             # English word ("Taliban", "Thursday") is noise; the curated tables carry the useful ones.
-            if len(alt) > 1 and not (alt.isupper() and len(alt) <= 4) and not (
-                    small and common_words.get(fold(alt), 0) >= 3.0):
+            zipf = common_words.get(fold(alt), 0.0)
+            if len(alt) > 1 and not (alt.isupper() and len(alt) <= 4) and zipf < (3.0 if small else 4.5):
                 b.add_name(idx, alt)
 
     for code, abbrevs in _read_tsv("us_state_abbreviations.tsv"):

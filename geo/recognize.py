@@ -31,6 +31,9 @@ TITLES = frozenset("mr mrs ms miss dr president gen general minister senator sen
                    "prince princess sheikh imam chief coach sir lord lady spokesman spokeswoman spokesperson "
                    "secretary chairman commander ambassador envoy director adviser advisor by premier "
                    "leader mullah emir saint st".split())
+_DATELINE_END = re.compile(r"\s*(?:,|\(|\u2014|\u2013|-|:)")
+_LOCATIVE = frozenset("in at near from outside into across to of toward towards via between around "
+                      "throughout inside within".split())
 _SPEECH = re.compile(r"\s+(?:said|says|told|added|stated|wrote|argued|noted|explained)\b")
 # The feature a following or preceding word says the place is.
 _FEATURE_AFTER = {"province": "admin1", "state": "admin1", "governorate": "admin1", "region": "admin1",
@@ -74,8 +77,26 @@ class Recognizer:
             if t.isupper() and len(t) > 2 and (i == line_start or (i > 0 and caps_ok[i - 1] and gap == " ")):
                 caps_ok[i] = True
             prev_end = e
+        self._mark_datelines(text, toks, uninformative, caps_ok)
         self._mark_headlines(text, toks, uninformative, caps_ok)
         return toks, uninformative, caps_ok
+
+    @staticmethod
+    def _mark_datelines(text, toks, uninformative, caps_ok) -> None:
+        """"BEIRUT (AP) -", "NEW YORK, March 3": an all-caps run opening a sentence, then punctuation."""
+        n = len(toks)
+        i = 0
+        while i < n:
+            if not (uninformative[i] and toks[i][2].isupper() and len(toks[i][2]) >= 3):
+                i += 1
+                continue
+            j = i + 1
+            while j < n and toks[j][2].isupper() and text[toks[j - 1][1]:toks[j][0]] in (" ", "-"):
+                j += 1
+            if _DATELINE_END.match(text, toks[j - 1][1]):
+                for k in range(i, j):
+                    caps_ok[k] = True
+            i = j
 
     @staticmethod
     def _mark_headlines(text, toks, uninformative, caps_ok) -> None:
@@ -169,6 +190,13 @@ class Recognizer:
             if j - i >= 1:
                 surnames.add(key(j - 1))
             return out
+        # Sentence-opening function words ("In", "But") are not part of the name that follows.
+        while i < j - 1 and uninformative[i] and self.common.get(key(i), 0) >= 5.5 and not self._major(
+                self.gaz.lookup(key(i))):
+            i += 1
+        prev_word = text[max(0, toks[i][0] - 12):toks[i][0]].split()
+        locative = bool(prev_word) and prev_word[-1].lower() in _LOCATIVE
+        spans: list[int] = []
         a = i
         matched_before = False
         while a < j:
@@ -193,7 +221,7 @@ class Recognizer:
             if toks[b - 1][2][-2:] in ("'s", "\u2019s") or toks[b - 1][2][-1:] in ("'", "\u2019"):
                 end = toks[b - 1][1] - (2 if toks[b - 1][2][-1] == "s" else 1)
                 surface = text[start:end]
-            verdict = self._judge(text, toks, i, j, a, b, hits, key, uninformative, matched_before)
+            verdict = self._judge(text, toks, i, j, a, b, hits, key, uninformative, matched_before, locative)
             if verdict == "person":
                 surnames.add(key(b - 1))
             elif verdict:
@@ -201,16 +229,26 @@ class Recognizer:
                     "abbreviation" if all(h.flags & ABBREV for h in hits) else "name")
                 if role != "demonym" or self.demonyms:
                     out.append(Mention(start, end, surface, hits, role, self._feature(text, toks, b, start)))
+                    spans.append(b - a)
             matched_before = bool(verdict) and verdict != "person"
             a = b
+        # "Michael Flores": two or three capitalised words, each a minor place at most, are a person.
+        if 2 <= j - i <= 3 and out and not locative and all(w == 1 for w in spans) and \
+                not any(self._major(m.hits) for m in out) and all(
+                    toks[k][2] not in CONNECTORS and not toks[k][2].isupper() for k in range(i, j)):
+            surnames.add(key(j - 1))
+            return []
         return out
+
+    def _populous(self, hits: list[NameHit], population: int) -> bool:
+        return any(int(self.gaz.places[h.place]["population"]) >= population for h in hits)
 
     def _major(self, hits: list[NameHit]) -> bool:
         places = self.gaz.places
         return any(int(places[h.place]["kind"]) in _MAJOR_KINDS or int(places[h.place]["population"]) >= 1_000_000
                    or places[h.place]["capital"] for h in hits)
 
-    def _judge(self, text, toks, i, j, a, b, hits, key, uninformative, matched_before):
+    def _judge(self, text, toks, i, j, a, b, hits, key, uninformative, matched_before, locative):
         """True to keep a match, "person" when it is part of a person's name, False to drop it."""
         major = self._major(hits)
         single = b - a == 1
@@ -223,12 +261,14 @@ class Recognizer:
                     prev.isupper() and len(prev) > 1):
                 # "Jessica Williams", "Asim Malik": a name after a capitalised word is a person's.
                 return "person" if b == j and b - i <= 3 and not major else (major and single)
+        if single and word in MODIFIERS:
+            return False  # "South", "Western" alone
         if single and not (toks[a][2].isupper() and len(toks[a][2]) <= 5 and all(h.flags & ABBREV for h in hits)):
             zipf = self.common.get(word, 0.0)
-            if uninformative[a] and a + 1 == j and zipf >= 3.8 and not major:
+            if uninformative[a] and zipf >= (4.5 if locative else 3.0) and not major:
                 return False  # "Nice weather", "Reading the report", "Share:"
-            if zipf >= 5.0 and not major:
-                return False  # "Police", "Hope", "Truth" are words first
+            if not locative and zipf >= 4.0 and not major and not self._populous(hits, 100_000):
+                return False  # "Police", "Act", "Congress" are words first
         if single and b == j and not major and _SPEECH.match(text, toks[b - 1][1]):
             return "person"
         return True

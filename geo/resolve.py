@@ -25,9 +25,11 @@ ALTERNATIVES = 5
 class Resolver:
     """Pipeline component: fills `doc.places` from `doc.mentions`."""
 
-    def __init__(self, gazetteer: Gazetteer, context_weight: float = 3.0, qualifier_weight: float = 6.0) -> None:
+    def __init__(self, gazetteer: Gazetteer, context_weight: float = 3.0, admin1_weight: float = 2.0,
+                 qualifier_weight: float = 6.0) -> None:
         self.gaz = gazetteer
         self.context_weight = context_weight
+        self.admin1_weight = admin1_weight
         self.qualifier_weight = qualifier_weight
 
     def __call__(self, doc: Document) -> Document:
@@ -52,20 +54,21 @@ class Resolver:
         countries = self.gaz.countries
         # The article's countries: those it names, and those of names with one clear reading.
         weight: Counter = Counter()
+        admin1_weight: Counter = Counter()
         for m, (idx, rows, base) in zip(mentions, scored):
             best = int(base.argmax())
-            if rows["kind"][best] == _COUNTRY or len(base) == 1 or base[best] - np.partition(base, -2)[-2] > 1.5:
+            margin = base[best] - np.partition(base, -2)[-2] if len(base) > 1 else 10.0
+            if margin > (3.0 if rows["kind"][best] == _COUNTRY else 1.5):
                 weight[int(rows["country"][best])] += 2.0 if rows["kind"][best] == _COUNTRY else 1.0
-        total = sum(weight.values()) or 1.0
-        share = np.zeros(len(countries))
-        for c, w in weight.items():
-            share[c] = w / total
-        share[0] = 0.0  # regions spanning countries carry no country
+                admin1_weight[int(rows["admin1"][best])] += 1.0
+        share = self._shares(weight, len(countries))
+        admin1_share = self._shares(admin1_weight, len(self.gaz.admin1s))
 
         chosen: dict[str, tuple[int, float, list]] = {}
         out: list[ResolvedPlace] = []
         for k, (m, (idx, rows, base)) in enumerate(zip(mentions, scored)):
-            score = base + self.context_weight * np.sqrt(share[rows["country"]])
+            score = (base + self.context_weight * np.sqrt(share[rows["country"]])
+                     + self.admin1_weight * np.sqrt(admin1_share[rows["admin1"]]))
             if m.qualified_by is not None:
                 score = score + self.qualifier_weight * self._qualified(rows, mentions[m.qualified_by],
                                                                          scored[m.qualified_by])
@@ -82,6 +85,15 @@ class Resolver:
                 chosen.setdefault(name, (best_i, p, alts))
             out.append(ResolvedPlace(m, self.gaz.place(best_i), p, alts))
         return out
+
+    @staticmethod
+    def _shares(weight: Counter, size: int) -> np.ndarray:
+        total = sum(weight.values()) or 1.0
+        share = np.zeros(size)
+        for code, w in weight.items():
+            share[code] = w / total
+        share[0] = 0.0  # no country, no admin1: nothing to share
+        return share
 
     def _qualified(self, rows, qualifier: Mention, q_scored) -> np.ndarray:
         """1 for candidates inside a place the qualifier can mean ("Springfield, Ill.")."""
