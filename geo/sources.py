@@ -186,3 +186,19 @@ def read_jsonl(path: str, published: date | None = None,
 def sys_stdin():
     import sys
     return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+
+
+_ENGLISH = frozenset("the of and to in a is was for on that with by as at from said has have were are it "
+                     "its be an this which after their been".split())
+
+
+def english_warning(article: Article) -> str | None:
+    """A warning when the text does not read as English, which recognition is tuned for."""
+    words = article.text[:20000].lower().split()
+    if len(words) < 30:
+        return None
+    share = sum(w in _ENGLISH for w in words) / len(words)
+    if share < 0.08:
+        return (f"does not look like English ({share:.0%} common English words); places are still "
+                "looked up, but expect fewer of them")
+    return None

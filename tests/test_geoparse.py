@@ -1,0 +1,115 @@
+"""What a reader of conflict news expects the geoparser to get right."""
+import pytest
+
+from conftest import SEED
+
+
+def names(places):
+    return [(p.mention.text, p.place.country if p.place else None) for p in places]
+
+
+@pytest.fixture(scope="module")
+def seed(parse):
+    text = SEED.read_text(encoding="utf-8")
+    return text, parse(text)
+
+
+def test_seed_article_places(seed):
+    text, places = seed
+    found = {(p.mention.text, p.place.country) for p in places}
+    for expected in [("Spin Boldak", "AF"), ("Chaman", "PK"), ("Kabul", "AF"), ("Istanbul", "TR"),
+                     ("Islamabad", "PK"), ("Doha", "QA"), ("Qatar", "QA"), ("Turkey", "TR"), ("ANKARA", "TR")]:
+        assert expected in found, expected
+    for p in places:
+        assert text[p.mention.start:p.mention.end] == p.mention.text
+
+
+def test_seed_article_people_outlets_and_words_are_not_places(seed):
+    _, places = seed
+    texts = {p.mention.text for p in places}
+    for word in ["Jessica", "Williams", "Khawaja", "Asif", "Asim", "Malik", "Tarar", "Geo", "United Nations",
+                 "Share", "Truth", "Taliban", "Thursday", "Allah", "Mujahid"]:
+        assert word not in texts, word
+
+
+def test_doha_accord_is_qatar_not_india(seed):
+    _, places = seed
+    assert {p.place.country for p in places if p.mention.text == "Doha"} == {"QA"}
+
+
+def test_country_context_picks_the_right_namesake(parse):
+    places = parse("Afghan officials said the blast in Kabul killed three. Afghanistan blamed Pakistan.")
+    assert [p.place.country for p in places if p.mention.text == "Kabul"] == ["AF"]
+    places = parse("Pakistani troops reinforced Chaman after clashes with Afghan forces.")
+    assert [p.place.country for p in places if p.mention.text == "Chaman"] == ["PK"]
+
+
+def test_upper_case_dateline(parse):
+    places = parse("ANKARA, Turkey — Talks resumed on Monday.")
+    assert names(places)[:2] == [("ANKARA", "TR"), ("Turkey", "TR")]
+    places = parse("KABUL (AP) — A bomb exploded near a mosque.")
+    assert names(places) == [("KABUL", "AF")]
+
+
+def test_acronyms_in_capitals_are_not_places(parse):
+    assert names(parse("The TTP and NATO issued statements, the AP reported.")) == []
+
+
+def test_feature_words(parse):
+    places = parse("Fighting spread across Kandahar province and into Spin Boldak district.")
+    kandahar = next(p for p in places if p.mention.text == "Kandahar")
+    assert kandahar.place.kind == "admin1" and kandahar.place.country == "AF"
+    assert any(p.mention.text == "Spin Boldak" and p.place.country == "AF" for p in places)
+    doha = parse("Delegates met in the city of Doha on Sunday.")
+    assert [(p.place.kind, p.place.country) for p in doha] == [("city", "QA")]
+
+
+def test_abbreviations(parse):
+    places = parse("The U.S. embassy said the suspect lived in Fresno, Calif., until 2019.")
+    assert ("U.S.", "US") in names(places)
+    assert any(p.mention.text == "Calif." and p.place.name == "California" for p in places)
+    fresno = next(p for p in places if p.mention.text == "Fresno")
+    assert fresno.place.admin1 == "California"
+
+
+def test_qualifier_narrows_the_namesake(parse):
+    places = parse("The shooting happened in Springfield, Ill., late on Friday.")
+    assert places[0].place.admin1 == "Illinois"
+    places = parse("Floods hit Paris, Texas, overnight.")
+    assert places[0].place.country == "US"
+
+
+def test_common_words_at_sentence_start_are_not_places(parse):
+    assert names(parse("Nice weather helped the rescue teams.")) == []
+    assert names(parse("Reading the statement aloud, he paused.")) == []
+    assert names(parse("Share:\nTruth. Honesty. Innovation.")) == []
+    assert names(parse("A truck drove into the crowd in Nice on Bastille Day.")) == [("Nice", "FR")]
+
+
+def test_people_are_not_places(parse):
+    text = "By Jessica Williams\n\nDefense Minister Khawaja Asif spoke to Gen. Asim Malik. Later Malik left."
+    assert names(parse(text)) == []
+
+
+def test_organisations_are_not_places(parse):
+    assert names(parse("The United Nations urged restraint, Geo news reported.")) == []
+
+
+def test_demonyms_name_their_country(parse):
+    places = parse("Afghan and Pakistani forces exchanged fire.")
+    assert [(p.mention.text, p.place.country, p.as_json()["kind"]) for p in places] == [
+        ("Afghan", "AF", "demonym"), ("Pakistani", "PK", "demonym")]
+
+
+def test_alternatives_and_scores_are_kept(parse):
+    place = parse("Protests spread to Springfield.")[0]
+    assert 0 < place.score <= 1
+    assert len(place.alternatives) >= 3
+    assert all(alt.name == "Springfield" or "Springfield" in alt.name for alt, _ in place.alternatives)
+
+
+def test_json_contract(parse):
+    j = parse("Shelling hit Kharkiv in Ukraine.")[0].as_json()
+    assert list(j) == ["start", "end", "text", "name", "geonameid", "country", "admin1", "lat", "lon", "kind",
+                       "score"]
+    assert j["country"] == "UA" and isinstance(j["lat"], float) and isinstance(j["geonameid"], int)
