@@ -22,7 +22,6 @@ def _published(value: str | None):
 
 def cmd_extract(args) -> int:
     from .pipeline import default_pipeline
-    from .sources import english_warning
     if not args.files and not args.jsonl:
         raise CommandError("give article files or --jsonl FILE (see python -m geo extract --help)")
     published = _published(args.published)
@@ -41,9 +40,6 @@ def cmd_extract(args) -> int:
                     failed += isinstance(item, InputError)
                     print(f"geo extract: {item}", file=sys.stderr)
                     continue
-                warning = english_warning(item)
-                if warning:
-                    print(f"geo extract: {item.id}: warning: {warning}", file=sys.stderr)
                 doc = pipeline(item)
                 out.write(json.dumps(doc.as_json(), ensure_ascii=False) + "\n")
     finally:

@@ -303,7 +303,9 @@ class Gazetteer:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.places = np.load(path / "places.npy", mmap_mode="r")
+        self.places = np.load(path / "places.npy")
+        self._lookups: dict[str, tuple[NameHit, ...]] = {}
+        self._place_cache: dict[int, Place] = {}
         self.trie = marisa_trie.RecordTrie("<IB")
         self.trie.mmap(str(path / "names.marisa"))
         with open(path / "meta.json", encoding="utf-8") as f:
@@ -320,14 +322,25 @@ class Gazetteer:
     def __len__(self) -> int:
         return len(self.places)
 
-    def lookup(self, key: str) -> list[NameHit]:
+    def lookup(self, key: str) -> tuple[NameHit, ...]:
         """Places under an already folded (or, for abbreviations, verbatim) name."""
-        return [NameHit(i, f) for i, f in self.trie.get(key, ())]
+        hits = self._lookups.get(key)
+        if hits is None:
+            hits = tuple(NameHit(i, f) for i, f in self.trie.get(key, ()))
+            if len(self._lookups) < 500_000:  # names recur across articles; bound the memory
+                self._lookups[key] = hits
+        return hits
 
     def has_prefix(self, key: str) -> bool:
         return bool(self.trie.keys(key))
 
     def place(self, index: int) -> Place:
+        cached = self._place_cache.get(index)
+        if cached is None:
+            cached = self._place_cache[index] = self._make_place(index)
+        return cached
+
+    def _make_place(self, index: int) -> Place:
         r = self.places[index]
         gid = int(r["geonameid"])
         return Place(index=index, name=self.names[index], geonameid=gid if gid >= 0 else None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _DROP = str.maketrans({"'": None, "\u2019": None, "\u2018": None, "`": None, "\u02bb": None,
                        "\u02bc": None, "\u02be": None, "\u02bf": None, ".": None})
@@ -16,6 +17,7 @@ _SPECIAL = str.maketrans({"ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ł": "l",
                           "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ı": "i", "þ": "th", "ð": "d"})
 
 
+@lru_cache(maxsize=262144)
 def fold(name: str) -> str:
     """Case-fold, strip diacritics and punctuation, collapse hyphens and spaces."""
     name = name.translate(_SPECIAL)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from .document import Document, Mention
 from .gazetteer import ABBREV, DEMONYM, KIND_CODE, Gazetteer, NameHit
 from .normalize import fold
@@ -56,6 +58,10 @@ class Recognizer:
         self.gaz = gazetteer
         self.demonyms = demonyms
         self.common = gazetteer.common_words
+        rows = gazetteer.places
+        self._population = rows["population"].tolist()
+        self._is_major = (np.isin(rows["kind"], list(_MAJOR_KINDS)) | (rows["population"] >= 1_000_000)
+                          | (rows["capital"] > 0)).tolist()
 
     def __call__(self, doc: Document) -> Document:
         doc.mentions = self.find(doc.text)
@@ -240,13 +246,12 @@ class Recognizer:
             return []
         return out
 
-    def _populous(self, hits: list[NameHit], population: int) -> bool:
-        return any(int(self.gaz.places[h.place]["population"]) >= population for h in hits)
+    def _populous(self, hits, population: int) -> bool:
+        return any(self._population[h.place] >= population for h in hits)
 
-    def _major(self, hits: list[NameHit]) -> bool:
-        places = self.gaz.places
-        return any(int(places[h.place]["kind"]) in _MAJOR_KINDS or int(places[h.place]["population"]) >= 1_000_000
-                   or places[h.place]["capital"] for h in hits)
+    def _major(self, hits) -> bool:
+        """Whether any reading is a country, division, region or a city of a million or a capital."""
+        return any(self._is_major[h.place] for h in hits)
 
     def _judge(self, text, toks, i, j, a, b, hits, key, uninformative, matched_before, locative):
         """True to keep a match, "person" when it is part of a person's name, False to drop it."""

@@ -31,12 +31,22 @@ class Resolver:
         self.context_weight = context_weight
         self.admin1_weight = admin1_weight
         self.qualifier_weight = qualifier_weight
+        self._cache: dict[tuple, tuple] = {}
 
     def __call__(self, doc: Document) -> Document:
         doc.places = self.resolve(doc.mentions)
         return doc
 
     def _candidates(self, m: Mention):
+        key = (m.text, m.role, m.feature)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._score_candidates(m)
+            if len(self._cache) < 100_000:
+                self._cache[key] = cached
+        return cached
+
+    def _score_candidates(self, m: Mention):
         hits = m.hits
         if m.role == "demonym":
             hits = [h for h in hits if h.flags & DEMONYM] or hits

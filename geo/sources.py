@@ -135,6 +135,7 @@ def read_files(paths: Iterable[str], published: date | None = None,
             with open(p, "rb") as f:
                 data = f.read()
             article = article_from_bytes(data, source, p.stem, published, warnings, p.suffix.lower())
+            _check_language(article, source, warnings)
         except (BadInput, OSError) as exc:
             yield InputError(source, str(exc) if isinstance(exc, BadInput) else exc.strerror or str(exc))
             continue
@@ -176,6 +177,7 @@ def read_jsonl(path: str, published: date | None = None,
                 else:
                     article = Article(id=article_id, text=text, title=obj.get("title"), published=art_published,
                                       source=obj.get("source"), url=obj.get("url"))
+                _check_language(article, source, warnings)
             except BadInput as exc:
                 yield InputError(source, str(exc))
                 continue
@@ -190,6 +192,12 @@ def sys_stdin():
 
 _ENGLISH = frozenset("the of and to in a is was for on that with by as at from said has have were are it "
                      "its be an this which after their been".split())
+
+
+def _check_language(article: Article, source: str, warnings: list[InputWarning]) -> None:
+    reason = english_warning(article)
+    if reason:
+        warnings.append(InputWarning(source, reason))
 
 
 def english_warning(article: Article) -> str | None:
