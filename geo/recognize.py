@@ -21,7 +21,8 @@ _POSSESSIVE = re.compile(r"['\u2019]s?$")
 _MAX_TOKENS = 6
 
 # Lower-case words that may sit inside a place name: "Bosnia and Herzegovina", "Stoke-on-Trent".
-CONNECTORS = frozenset("of the and de del della di da do dos das du des la le les el al upon on am an en y sur".split())
+CONNECTORS = frozenset("of the and de del della di da do dos das du des la le les el al es ad ar as ash az ul "
+                       "upon on am an en y sur bin ibn van von der den aan".split())
 # Capitalised words that may precede a place without making it part of another name.
 MODIFIERS = frozenset("north south east west northern southern eastern western central upper lower greater "
                       "inner outer downtown northeast northwest southeast southwest northeastern northwestern "

@@ -65,7 +65,12 @@ class Resolver:
         # The article's countries: those it names, and those of names with one clear reading.
         weight: Counter = Counter()
         admin1_weight: Counter = Counter()
+        seen: set[str] = set()
         for m, (idx, rows, base) in zip(mentions, scored):
+            # Each name counts once: twenty "Dublin"s must not outvote one "Ohio".
+            if m.text in seen:
+                continue
+            seen.add(m.text)
             best = int(base.argmax())
             margin = base[best] - np.partition(base, -2)[-2] if len(base) > 1 else 10.0
             if margin > (3.0 if rows["kind"][best] == _COUNTRY else 1.5):
