@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from .sources import BadInput, InputError, InputWarning, parse_date, read_files, read_jsonl
+from .sources import BadInput, InputProblem, parse_date, read_files, read_jsonl
 
 
 class CommandError(Exception):
@@ -36,8 +36,8 @@ def cmd_extract(args) -> int:
     try:
         for stream in inputs:
             for item in stream:
-                if isinstance(item, (InputError, InputWarning)):
-                    failed += isinstance(item, InputError)
+                if isinstance(item, InputProblem):
+                    failed += item.fatal
                     print(f"geo extract: {item}", file=sys.stderr)
                     continue
                 doc = pipeline(item)

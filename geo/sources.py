@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import ClassVar
 
 from .document import Article
 
@@ -21,23 +22,28 @@ HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 
 
 @dataclass(frozen=True, slots=True)
-class InputError:
-    """An input that could not be read, and why, in words a user can act on."""
+class InputProblem:
+    """Something wrong with one input, in words a user can act on."""
 
     source: str
     reason: str
+    fatal: ClassVar[bool] = True
 
     def __str__(self) -> str:
-        return f"{self.source}: {self.reason}"
+        return f"{self.source}: {self.reason}" if self.fatal else f"{self.source}: warning: {self.reason}"
 
 
-@dataclass(frozen=True, slots=True)
-class InputWarning:
-    source: str
-    reason: str
+class InputError(InputProblem):
+    """An input that could not be read: it is skipped, the next one is read."""
 
-    def __str__(self) -> str:
-        return f"{self.source}: warning: {self.reason}"
+    __slots__ = ()
+
+
+class InputWarning(InputProblem):
+    """An input read despite a problem (invalid UTF-8, not English): it is still processed."""
+
+    __slots__ = ()
+    fatal = False
 
 
 class BadInput(ValueError):
