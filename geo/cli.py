@@ -30,7 +30,7 @@ def cmd_extract(args) -> int:
         inputs.append(read_files(args.files, published, args.max_bytes))
     if args.jsonl:
         inputs.append(read_jsonl(args.jsonl, published, args.max_bytes))
-    pipeline = default_pipeline()
+    pipeline = default_pipeline(demonyms=not args.no_demonyms)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     failed = 0
     try:
@@ -57,7 +57,7 @@ def cmd_evaluate(args) -> int:
     for p in paths:
         if not p.is_file():
             raise CommandError(f"{p}: no such corpus file")
-    scores = [evaluate_corpus(p, default_pipeline()) for p in paths]
+    scores = [evaluate_corpus(p, default_pipeline(demonyms=not args.no_demonyms)) for p in paths]
     print(json.dumps([as_dict(s) for s in scores]) if args.json else format_table(scores))
     return 0
 
@@ -121,11 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--published", metavar="YYYY-MM-DD", help="publication date where the input has none")
     p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
     p.add_argument("--max-bytes", type=int, default=10 * 1024 * 1024, help="largest article accepted")
+    p.add_argument("--no-demonyms", action="store_true", help='leave out words like "Afghan" that name a country')
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("evaluate", help="recognition P/R/F1 and acc@161km on gold corpora")
     p.add_argument("corpus", nargs="*", help="gold JSONL files (default: ../shared/eval/geoparse/*.jsonl)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--no-demonyms", action="store_true", help="as extract --no-demonyms")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("gazetteer", help="build the offline gazetteer index, report on it, search it")

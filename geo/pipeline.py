@@ -27,12 +27,12 @@ class Pipeline:
             yield self(article)
 
 
-def geoparser(gazetteer: Gazetteer | None = None) -> Pipeline:
-    """Recognition and resolution of places."""
+def geoparser(gazetteer: Gazetteer | None = None, demonyms: bool = True) -> Pipeline:
+    """Recognition and resolution of places; `demonyms=False` leaves out words like "Afghan"."""
     gaz = gazetteer or load_gazetteer()
-    return Pipeline([Recognizer(gaz), Resolver(gaz)])
+    return Pipeline([Recognizer(gaz, demonyms=demonyms), Resolver(gaz)])
 
 
-@lru_cache(maxsize=1)
-def default_pipeline() -> Pipeline:
-    return geoparser()
+@lru_cache(maxsize=2)
+def default_pipeline(demonyms: bool = True) -> Pipeline:
+    return geoparser(demonyms=demonyms)

@@ -91,3 +91,11 @@ def test_geocode_and_gazetteer_commands():
     assert geo("geocode", "Xqzzvillebergstadt").returncode == 1
     info = json.loads(geo("gazetteer", "info").stdout)
     assert info["places"] > 250_000 and "CC BY 4.0" in info["sources"]
+
+
+def test_demonyms_can_be_left_out():
+    text = json.dumps({"id": "d", "text": "Afghan forces shelled Chaman in Pakistan."})
+    kinds = [p["kind"] for p in json.loads(geo("extract", "--jsonl", "-", stdin=text).stdout)["places"]]
+    assert kinds == ["demonym", "city", "country"]
+    kinds = [p["kind"] for p in json.loads(geo("extract", "--no-demonyms", "--jsonl", "-", stdin=text).stdout)["places"]]
+    assert kinds == ["city", "country"]
