@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -316,7 +315,6 @@ class Gazetteer:
         self.countries: list[str] = meta["countries"]
         self.admin1s: list[str] = meta["admin1s"]
         self.common_words: dict[str, float] = meta["common_words"]
-        self._kinds = [KIND_CODE_NAME[i] for i in range(len(KINDS))]
         rows = np.flatnonzero(np.asarray(self.places["kind"]) == KIND_CODE["country"])
         self.country_places: dict[str, int] = {
             self.countries[int(self.places[i]["country"])]: int(i) for i in rows}
@@ -333,9 +331,6 @@ class Gazetteer:
                 self._lookups[key] = hits
         return hits
 
-    def has_prefix(self, key: str) -> bool:
-        return bool(self.trie.keys(key))
-
     def place(self, index: int) -> Place:
         cached = self._place_cache.get(index)
         if cached is None:
@@ -348,24 +343,24 @@ class Gazetteer:
         return Place(index=index, name=self.names[index], geonameid=gid if gid >= 0 else None,
                      lat=round(float(r["lat"]), 5), lon=round(float(r["lon"]), 5),
                      population=int(r["population"]), country=self.countries[int(r["country"])] or None,
-                     admin1=self.admin1s[int(r["admin1"])] or None, kind=self._kinds[int(r["kind"])],
+                     admin1=self.admin1s[int(r["admin1"])] or None, kind=KINDS[int(r["kind"])],
                      capital=bool(r["capital"]))
 
     def search(self, query: str, limit: int = 10) -> list[Place]:
         """Places named `query`, most populous first: the geocoder's view of the index."""
         hits = {h.place for h in self.lookup(fold(query))} | {h.place for h in self.lookup(query.strip())}
-        ordered = sorted(hits, key=lambda i: -importance(self.places[i]))
-        return [self.place(i) for i in ordered[:limit]]
+        idx = np.fromiter(hits, dtype=np.int64, count=len(hits))
+        ordered = idx[np.argsort(-importance(self.places[idx]), kind="stable")]
+        return [self.place(int(i)) for i in ordered[:limit]]
 
 
-KIND_CODE_NAME = dict(enumerate(KINDS))
 # By KIND_CODE: a city outranks the division of the same name ("Kabul"), a country anything.
 _KIND_PRIOR = np.array([0.5, 0.3, -0.5, 3.0, 2.5, 1.0, 0.5, 0.0])
 
 
-def importance(row) -> float:
-    """A prior for how likely a bare mention of this name means this place."""
-    return math.log10(int(row["population"]) + 10) + float(_KIND_PRIOR[int(row["kind"])]) + 1.0 * int(row["capital"])
+def importance(rows: np.ndarray) -> np.ndarray:
+    """A prior, per place row, for how likely a bare mention of its name means that place."""
+    return np.log10(rows["population"].astype(np.float64) + 10) + _KIND_PRIOR[rows["kind"]] + rows["capital"]
 
 
 def build_index(cache_dir: Path | None = None, force: bool = False) -> Path:

@@ -17,7 +17,7 @@ from .gazetteer import ABBREV, DEMONYM, KIND_CODE, Gazetteer, NameHit
 from .normalize import fold
 
 _TOKEN = re.compile(r"(?:[A-Z][a-z]{0,2}\.){2,}|[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
-_POSSESSIVE = re.compile(r"['\u2019]s?$")
+_POSSESSIVE = re.compile(r"['\u2019]s?$")  # "Pakistan's", "Afghans'"
 _MAX_TOKENS = 6
 
 # Lower-case words that may sit inside a place name: "Bosnia and Herzegovina", "Stoke-on-Trent".
@@ -50,12 +50,7 @@ _FEATURE_AFTER = {"province": "admin1", "state": "admin1", "governorate": "admin
                   "city": "city", "town": "city", "village": "city"}
 _FEATURE_BEFORE = re.compile(r"\b(?:city|town|village|hamlet|suburb)\s+of\s+$", re.IGNORECASE)
 _SENTENCE_BREAK = frozenset('.!?\n:;"\u201c\u201d(\u2014\u2013|\u2022')
-_COUNTRY = KIND_CODE["country"]
 _MAJOR_KINDS = {KIND_CODE[k] for k in ("country", "admin1", "continent", "region", "water")}
-
-
-def _is_upper_word(tok: str) -> bool:
-    return tok[0].isupper()
 
 
 class Recognizer:
@@ -162,7 +157,7 @@ class Recognizer:
                 gap = text[toks[j - 1][1]:toks[j][0]]
                 if gap not in (" ", "-", ". ") or (gap == ". " and toks[j - 1][2] not in ("St", "Mt", "Ft", "Ste")):
                     break
-                if _POSSESSIVE.search(toks[j - 1][2]) and toks[j - 1][2][-2:] in ("'s", "\u2019s"):
+                if toks[j - 1][2].endswith(("'s", "\u2019s")):
                     break
                 if name_like(j):
                     j += 1
@@ -181,7 +176,7 @@ class Recognizer:
 
     def _lookup(self, text, toks, a: int, b: int, key, caps_ok) -> tuple[list[NameHit], int]:
         """Hits for tokens a..b-1 and the end offset of the name (an abbreviation may take a '.')."""
-        s, e = toks[a][0], toks[b - 1][1]
+        e = toks[b - 1][1]
         if b - a == 1:
             tok = toks[a][2]
             verbatim = [h for h in self.gaz.lookup(tok) if h.flags & ABBREV]
@@ -200,8 +195,7 @@ class Recognizer:
         out: list[Mention] = []
         # A title before the run makes the run a person's name.
         if i > 0 and fold(toks[i - 1][2]) in TITLES and text[toks[i - 1][1]:toks[i][0]] in (" ", ". "):
-            if j - i >= 1:
-                surnames.add(key(j - 1))
+            surnames.add(key(j - 1))
             return out
         # Sentence-opening function words ("In", "But") are not part of the name that follows.
         while i < j - 1 and uninformative[i] and self.common.get(key(i), 0) >= 5.5 and not self._major(
@@ -230,10 +224,10 @@ class Recognizer:
                 continue
             b, hits, end = found
             start = toks[a][0]
+            possessive = _POSSESSIVE.search(toks[b - 1][2])
+            if possessive:
+                end -= len(possessive.group())
             surface = text[start:end]
-            if toks[b - 1][2][-2:] in ("'s", "\u2019s") or toks[b - 1][2][-1:] in ("'", "\u2019"):
-                end = toks[b - 1][1] - (2 if toks[b - 1][2][-1] == "s" else 1)
-                surface = text[start:end]
             verdict = self._judge(text, toks, i, j, a, b, hits, key, uninformative, matched_before, locative)
             if verdict == "person":
                 surnames.add(key(b - 1))

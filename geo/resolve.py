@@ -13,7 +13,7 @@ from collections import Counter
 import numpy as np
 
 from .document import Document, Mention, ResolvedPlace
-from .gazetteer import DEMONYM, KIND_CODE, PRIMARY, Gazetteer, _KIND_PRIOR
+from .gazetteer import DEMONYM, KIND_CODE, PRIMARY, Gazetteer, importance
 from .normalize import fold
 
 _COUNTRY = KIND_CODE["country"]
@@ -53,8 +53,7 @@ class Resolver:
         idx = np.fromiter((h.place for h in hits), dtype=np.int64, count=len(hits))
         rows = self.gaz.places[idx]
         flags = np.fromiter((h.flags for h in hits), dtype=np.int64, count=len(hits))
-        base = (np.log10(rows["population"].astype(np.float64) + 10) + _KIND_PRIOR[rows["kind"]]
-                + rows["capital"] + 0.7 * ((flags & PRIMARY) > 0))
+        base = importance(rows) + 0.7 * ((flags & PRIMARY) > 0)
         if m.feature:
             base = base + 3.0 * np.isin(rows["kind"], _FEATURE_KINDS[m.feature])
         return idx, rows, base
