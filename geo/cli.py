@@ -13,9 +13,9 @@ class CommandError(Exception):
     """A problem to report as one line, without a traceback."""
 
 
-def _published(value: str | None):
+def _published(value: str | None, option: str = "--published"):
     try:
-        return parse_date(value, "--published")
+        return parse_date(value, option)
     except BadInput as exc:
         raise CommandError(str(exc)) from None
 
@@ -25,11 +25,12 @@ def cmd_extract(args) -> int:
     if not args.files and not args.jsonl:
         raise CommandError("give article files or --jsonl FILE (see python -m geo extract --help)")
     published = _published(args.published)
+    retrieved = _published(args.retrieved, "--retrieved")
     inputs = []
     if args.files:
-        inputs.append(read_files(args.files, published, args.max_bytes))
+        inputs.append(read_files(args.files, published, args.max_bytes, retrieved))
     if args.jsonl:
-        inputs.append(read_jsonl(args.jsonl, published, args.max_bytes))
+        inputs.append(read_jsonl(args.jsonl, published, args.max_bytes, retrieved))
     pipeline = default_pipeline(demonyms=not args.no_demonyms)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     failed = 0
@@ -119,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jsonl", metavar="FILE", help='JSON Lines input, {"id", "text", "published"?, "title"?} '
                    "per line ('-' for standard input)")
     p.add_argument("--published", metavar="YYYY-MM-DD", help="publication date where the input has none")
+    p.add_argument("--retrieved", metavar="YYYY-MM-DD", help='when the articles were fetched: dates a relative '
+                   'stamp such as "3 days ago" where nothing else gives the publication date')
     p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
     p.add_argument("--max-bytes", type=int, default=10 * 1024 * 1024, help="largest article accepted")
     p.add_argument("--no-demonyms", action="store_true", help='leave out words like "Afghan" that name a country')

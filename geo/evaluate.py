@@ -12,16 +12,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .document import Article
+from .geodesy import km
 from .pipeline import Pipeline
 
-EARTH_KM = 6371.0088
 WORST_KM = 20039.0  # half the earth's circumference: an unresolved toponym
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, l1, p2, l2 = map(math.radians, (lat1, lon1, lat2, lon2))
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((l2 - l1) / 2) ** 2
-    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 @dataclass
@@ -56,7 +50,7 @@ def score_documents(corpus: str, gold_docs: list[dict], predictions: dict[str, l
             if t.get("lat") is None or t.get("lon") is None:
                 continue
             q = pred[hit]
-            errors.append(WORST_KM if q.get("lat") is None else haversine_km(t["lat"], t["lon"], q["lat"], q["lon"]))
+            errors.append(WORST_KM if q.get("lat") is None else km((t["lat"], t["lon"]), (q["lat"], q["lon"])))
         fp += sum(1 for i, q in enumerate(pred) if not used[i] and not any(
             q["start"] < t["end"] and t["start"] < q["end"] for t in g["toponyms"]))
     precision = tp / (tp + fp) if tp + fp else 0.0

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from .document import Article, Document
 from .gazetteer import Gazetteer, load_gazetteer
+from .incidents import IncidentExtractor
 from .recognize import Recognizer
 from .resolve import Resolver
 
@@ -33,6 +34,12 @@ def geoparser(gazetteer: Gazetteer | None = None, demonyms: bool = True) -> Pipe
     return Pipeline([Recognizer(gaz, demonyms=demonyms), Resolver(gaz)])
 
 
+def incident_pipeline(gazetteer: Gazetteer | None = None, demonyms: bool = True) -> Pipeline:
+    """Places, then the incidents told of them. Actors are read from demonyms ("Afghan forces"),
+    so without demonyms they are only named groups."""
+    return Pipeline(geoparser(gazetteer, demonyms).components + [IncidentExtractor()])
+
+
 @lru_cache(maxsize=2)
 def default_pipeline(demonyms: bool = True) -> Pipeline:
-    return geoparser(demonyms=demonyms)
+    return incident_pipeline(demonyms=demonyms)

@@ -184,8 +184,8 @@ class Recognizer:
                 dotted = [h for h in self.gaz.lookup(tok + ".") if h.flags & ABBREV]
                 if dotted:
                     return dotted, e + 1
-            if tok.isupper() and not caps_ok[a]:
-                return verbatim, e
+            if (tok.isupper() and not caps_ok[a]) or len(tok) <= 2:
+                return verbatim, e  # two letters name a place only as an abbreviation ("UK"), not "Al"
             hits = [h for h in self.gaz.lookup(key(a)) if not h.flags & ABBREV]
             return verbatim + hits, e
         k = " ".join(key(t) for t in range(a, b))

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
+from .dates import relative_publication_date, stated_publication_date
 from .document import Article
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -91,6 +92,16 @@ def looks_like_html(text: str, suffix: str) -> bool:
     return head.startswith("<!doctype html") or head.startswith("<html")
 
 
+def date_article(article: Article, default: date | None, retrieved: date | None) -> Article:
+    """The publication date, from the first that has one: the input's own (JSONL field, HTML metadata),
+    a "Published:" line in the text, the caller's default (`--published`), a relative stamp ("3 days
+    ago") against the retrieval date."""
+    if article.published is None:
+        article.published = (stated_publication_date(article.text) or default
+                             or (relative_publication_date(article.text, retrieved) if retrieved else None))
+    return article
+
+
 def article_from_bytes(data: bytes, source: str, article_id: str, published: date | None,
                        warnings: list[InputWarning], suffix: str = "") -> Article:
     text = decode(data, source, warnings)
@@ -126,8 +137,8 @@ def expand_paths(paths: Iterable[str]) -> Iterator[Path | InputError]:
                 yield InputError(m, "no such file or folder")
 
 
-def read_files(paths: Iterable[str], published: date | None = None,
-               max_bytes: int = MAX_BYTES) -> Iterator[Article | InputError | InputWarning]:
+def read_files(paths: Iterable[str], published: date | None = None, max_bytes: int = MAX_BYTES,
+               retrieved: date | None = None) -> Iterator[Article | InputError | InputWarning]:
     for p in expand_paths(paths):
         if isinstance(p, InputError):
             yield p
@@ -140,7 +151,8 @@ def read_files(paths: Iterable[str], published: date | None = None,
                 raise BadInput(f"too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB)")
             with open(p, "rb") as f:
                 data = f.read()
-            article = article_from_bytes(data, source, p.stem, published, warnings, p.suffix.lower())
+            article = date_article(article_from_bytes(data, source, p.stem, None, warnings, p.suffix.lower()),
+                                   published, retrieved)
             _check_language(article, source, warnings)
         except (BadInput, OSError) as exc:
             yield InputError(source, str(exc) if isinstance(exc, BadInput) else exc.strerror or str(exc))
@@ -149,9 +161,9 @@ def read_files(paths: Iterable[str], published: date | None = None,
         yield article
 
 
-def read_jsonl(path: str, published: date | None = None,
-               max_bytes: int = MAX_BYTES) -> Iterator[Article | InputError | InputWarning]:
-    """`{"id", "text", "published"?, "title"?}` per line; a bad line is named and skipped."""
+def read_jsonl(path: str, published: date | None = None, max_bytes: int = MAX_BYTES,
+               retrieved: date | None = None) -> Iterator[Article | InputError | InputWarning]:
+    """`{"id", "text", "published"?, "title"?, "retrieved"?}` per line; a bad line is named and skipped."""
     try:
         f = sys_stdin() if path == "-" else open(path, "rb")
     except OSError as exc:
@@ -175,7 +187,8 @@ def read_jsonl(path: str, published: date | None = None,
                 text = obj.get("text")
                 if not isinstance(text, str) or not text.strip():
                     raise BadInput('no "text" string')
-                art_published = parse_date(obj.get("published"), "published") or published
+                art_published = parse_date(obj.get("published"), "published")
+                art_retrieved = parse_date(obj.get("retrieved"), "retrieved") or retrieved
                 article_id = str(obj.get("id", lineno))
                 if looks_like_html(text, ""):
                     article = article_from_bytes(text.encode(), source, article_id, art_published, warnings,
@@ -183,6 +196,7 @@ def read_jsonl(path: str, published: date | None = None,
                 else:
                     article = Article(id=article_id, text=text, title=obj.get("title"), published=art_published,
                                       source=obj.get("source"), url=obj.get("url"))
+                date_article(article, published, art_retrieved)
                 _check_language(article, source, warnings)
             except BadInput as exc:
                 yield InputError(source, str(exc))

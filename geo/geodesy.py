@@ -1,0 +1,13 @@
+"""Distances on the earth."""
+from __future__ import annotations
+
+import math
+
+EARTH_KM = 6371.0088
+
+
+def km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle (haversine) distance in kilometres between two (lat, lon) points."""
+    p1, l1, p2, l2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((l2 - l1) / 2) ** 2
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))

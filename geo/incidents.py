@@ -1,0 +1,683 @@
+"""Incidents: what happened, where, when, to whom, and who says so, coded as ACLED codes events.
+
+A pipeline component after recognition and resolution. Each sentence is cut into clauses at the words
+that join two events ("after", "following", "which", ", including"); a clause with an event word
+("clashes", "airstrike", "protesters", "ceasefire") is a candidate incident, and takes the casualty
+counts, dates and places of its clause. Candidates then become incidents in text order:
+
+- a clause that refers back ("the shooting", "this account") or only adds a toll continues the last
+  violent incident: it may give it its place, mark it contested, or widen its range;
+- a candidate that states nothing of its own (no toll, no place below the country, no date) is not an
+  event ("militants who carry out cross-border attacks");
+- the same event told twice (same type, compatible place and date) is one incident;
+- events dated months before publication are background, not news.
+
+The incident's place is the most specific place of its clause, preferring one after "in", "near",
+"at"; never an actor ("mediation by Qatar", "Israeli Air Force"), never the dateline. With no place
+below the country, the point stays null.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from .casualties import Count, find_counts
+from .dates import DateMention, find_dates
+from .document import Document, ResolvedPlace
+from .geodesy import km
+from .normalize import fold
+from .sentences import Sentence, split_sentences
+
+EVENT_TYPES = ("battle", "explosion_remote_violence", "violence_against_civilians", "protest", "riot",
+               "strategic_development")
+VIOLENT = frozenset(EVENT_TYPES[:3]) | {"riot"}
+
+# Event words, by what they usually code as. "attack"-like words take their type from the clause.
+_TRIGGERS = {
+    "explosion_remote_violence": r"air\s?strikes?|air\s+raids?|drone\s+(?:strikes?|attacks?)|drones?|missiles?|"
+                                 r"rockets?|shelling|shelled|artillery|mortars?|bomb(?:s|ing|ings|ed|er|ers)?|"
+                                 r"car\s+bomb|explosions?|explod(?:e|es|ed|ing)|blasts?|ieds?|grenades?|"
+                                 r"landmines?|bombardments?|targeted|struck",
+    "battle": r"clash(?:es|ed)?|fighting|fought|battles?|firefights?|gun\s?fights?|shoot-?outs?|"
+              r"exchanges?\s+of\s+fire|exchanged\s+fire|ambush(?:ed|es)?|sieges?|offensive|over(?:ran|run)|"
+              r"recaptured|captured|skirmish(?:es)?|cross-border\s+fire",
+    "violence_against_civilians": r"massacred?|shot\s+dead|abduct(?:ed|ion|ions)|kidnapp?(?:ed|ing|ings)|"
+                                  r"executed|executions?|lynch(?:ed|ing)|stabbing|beheaded|killings|"
+                                  r"assassinat(?:ed|ion)|shootings?|open(?:ed)?\s+fire|gunmen|attacks?|"
+                                  r"attacked",
+    "protest": r"protest(?:s|ers|ed|ing)?|demonstrat(?:ion|ions|ors|ed|ing)|rall(?:y|ies)|marched|marchers|"
+               r"sit-ins?",
+    "riot": r"riot(?:s|ing|ers)?|mobs?|looting|looted",
+    "strategic_development": r"ceasefire|cease-fire|truce|peace\s+(?:talks|deal|agreement|accord|process)|talks|"
+                             r"negotiations|discussions|deadlock(?:ed)?|stalemate|accord|agreement|"
+                             r"withdr(?:ew|awn|awal)|deploy(?:ed|ment)|border\s+closures?|closed\s+the\s+border",
+}
+_TRIGGER_RE = re.compile("|".join(f"(?P<{t}>\\b(?:{p})\\b)" for t, p in _TRIGGERS.items()), re.IGNORECASE)
+_WEAK = frozenset({"attack", "attacks", "attacked", "shooting", "shootings", "targeted", "struck", "drone", "drones",
+                   "open fire", "opened fire", "gunmen"})
+_TOPIC = (("ceasefire", re.compile(r"cease-?fire|truce", re.I)),
+          ("talks", re.compile(r"talks|negotiations|discussions|deadlock|stalemate", re.I)),
+          ("agreement", re.compile(r"accord|agreement|deal", re.I)),
+          ("troops", re.compile(r"withdr|deploy", re.I)),
+          ("border", re.compile(r"border", re.I)))
+# A strategic development is an event when something happens to it, not when it is named.
+_STRATEGIC_EVENT = re.compile(
+    r"\b(?:agreed|agree|agrees|signed|signs|sign|reached|reach|deadlock(?:ed)?|stalled|stall|collapsed|"
+    r"broke\s+down|ended|end|ends|failed|fail|began|begin|begins|resumed|resume|held|hold|opened|announced|"
+    r"declared|declares|established|brokered|mediated|violated|closed|closes|withdrew|deployed|are\s+over|"
+    r"is\s+over|halted|suspended|launched|took\s+effect)\b", re.IGNORECASE)
+_HYPOTHETICAL = re.compile(r"\b(?:accusations?\s+of|accused\s+\w+\s+of|fears?\s+of|threat\s+of|risk\s+of|"
+                           r"threaten(?:s|ed|ing)?|could|would|may|might|will|plans?\s+to|vow(?:ed|s)?\s+to|"
+                           r"warn(?:ed|s)?\s+of|pledg(?:ed|es)\s+to|if|without|no|prevent|avoid|possible|"
+                           r"potential|likely|probably|possibly|call(?:ed|s)?\s+for)\b(?:\s+\S+){0,3}\s*$", re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r"\s+(?:after|following|amid|before|since|despite|due\s+to|because\s+of)\s+|"
+                           r",\s+(?:which|who|where|while|but|adding|as)\b|;\s*|\s+[\u2014\u2013]\s+|"
+                           r",\s+including\s+", re.IGNORECASE)
+_ANAPHOR = re.compile(r"\b(?:the|this|that|these|those)\s+(?:\w+\s+){0,2}?(?:account|accounts|report|claim|"
+                      r"shooting|attack|attacks|clash|clashes|fighting|strike|strikes|incident|violence|"
+                      r"explosion|explosions|blast|bombing|ambush|assault|raid|siege|exchange\s+of\s+fire|"
+                      r"killings|deaths|toll)\b", re.IGNORECASE)
+_DISPUTE = re.compile(r"\b(?:disputed?|disputes|denied|denies|deny|rejected|rejects|refuted|contradicted|"
+                      r"dismissed|blamed\s+each\s+other|accused\s+each\s+other|traded\s+accusations|"
+                      r"trading\s+accusations|initiated|fired\s+first|provoked)\b", re.IGNORECASE)
+_DATELINE = re.compile(r"^[A-Z][A-Z .'\u2019-]{2,40}(?:,\s*[A-Z][\w .]{1,30})?\s*(?:\([\w .]+\)\s*)?[\u2014\u2013-]+\s", re.MULTILINE)
+_LOCATIVE_BEFORE = re.compile(r"\b(?P<prep>in|near|at|on|outside|across|throughout|into|inside|around|of|from|"
+                              r"within|close\s+to|outskirts\s+of)\s+(?:the\s+)?(?:(?:rural|southern|northern|"
+                              r"eastern|western|central|southwest|southeast|northwest|northeast|"
+                              r"southwestern|southeastern|northwestern|northeastern|occupied|besieged|"
+                              r"city\s+of|town\s+of|village\s+of|province\s+of|region\s+of)\s+)*$", re.IGNORECASE)
+_NEAR = frozenset({"near", "outside", "around", "close to", "outskirts of"})
+_SPREAD = frozenset({"across", "throughout"})
+_AGENT_BEFORE = re.compile(r"\b(?:by|from|with)\s+(?:\w+\s+(?:and|,)\s+)*$", re.IGNORECASE)
+_ORG_AFTER = re.compile(r"(?:['\u2019]s)?\s*(?:-\s*)?(?:Air\s+Force|Armed\s+Forces|Defen[cs]e\s+Forces|Army|Navy|"
+                        r"Police|Ministry|Government|National\s+Army|Observatory|brokered|backed|led|based)\b")
+_SPECIFICITY = {"city": 3.0, "feature": 3.0, "admin2": 2.5, "admin1": 2.0, "region": 1.5, "water": 1.0}
+_BACKGROUND_DAYS = 90  # an event dated this long before publication is history the article recalls
+
+_FORCE_AFTER = re.compile(r"(?:\s*(?:,|and|or)\s*[A-Z][\w-]+)*\s+(?P<noun>security\s+forces|forces|troops|"
+                          r"soldiers|army|military|police|government|air\s+force|air\s?strikes?|strikes?|drones?|"
+                          r"missiles?|gunfire|shelling|fighters|militants|jets|warplanes|navy|officials|"
+                          r"authorities|rebels|militias?)\b")
+_FORCE_NAME = re.compile(r"\b(?:[A-Z][\w'\u2019-]+\s+(?:(?:of|for|and)\s+)?){1,5}(?:Armed\s+Forces|Defen[cs]e\s+"
+                         r"Forces|Air\s+Force|Army|Navy|Forces|Militia|Brigades?|Guards?|Corps|Front|Jihad|"
+                         r"Mission|Movement)\b")
+_GROUP_NAMES = re.compile(
+    r"\b(?:Afghan\s+Taliban|Taliban|Al[- ]Shabaab|Hamas|Hezbollah|Houthis?|Islamic\s+State|ISIS|ISIL|Boko\s+Haram|"
+    r"ISWAP|Tehrik-e-Taliban\s+Pakistan|TTP|Rapid\s+Support\s+Forces|RSF|Wagner(?:\s+Group)?|M23|al-Qaeda|"
+    r"Al\s+Qaeda|AQAP|PKK|YPG|SDF|HTS|Hayat\s+Tahrir\s+al-Sham|ELN|FARC|JNIM|ADF|Janjaweed|Fulani\s+militias?|"
+    r"Sinaloa\s+Cartel|CJNG|Jalisco\s+(?:New\s+Generation\s+)?Cartel|Baloch\s+Liberation\s+Army|BLA)\b")
+_ACCUSER_AFTER = re.compile(r"\s+(?:[\w-]+\s+)?(?:blamed|accused|denied|denies|said|says|claimed|claims|"
+                            r"reported|reports|vowed)\b")
+_GENERIC_AGENT = re.compile(r"(?:\bby\s+(?:unidentified\s+|unknown\s+|suspected\s+|armed\s+)?|\b)(?P<agent>"
+                            r"gunmen|bandits|militants|insurgents|rebels|attackers|jihadists|police|"
+                            r"security\s+forces|troops|soldiers|protesters|demonstrators|rioters)\b",
+                            re.IGNORECASE)
+_FORCE_CANON = {"soldiers": "forces", "troops": "forces", "army": "forces", "military": "forces",
+                "security forces": "forces", "air force": "forces", "airstrike": "forces", "airstrikes": "forces",
+                "air strike": "forces", "air strikes": "forces", "strike": "forces", "strikes": "forces",
+                "drone": "forces", "drones": "forces", "missile": "forces", "missiles": "forces",
+                "gunfire": "forces", "shelling": "forces", "jets": "forces", "warplanes": "forces",
+                "navy": "forces", "officials": "government", "authorities": "government", "militia": "militias"}
+_SAY = re.compile(r"\b(?:says|said|claims|claimed|reports|reported|confirms|confirmed|stated|states|announced|"
+                  r"announces|told|tells|attributes?|attributed|estimated|maintained|added|echoed)\b")
+_ACCORDING = re.compile(r"\baccording\s+to\s+(?P<src>[^,.;:\u2014]{3,70})", re.IGNORECASE)
+_CLAUSE_START = re.compile(r"[,;:(\u2014\"\u201c]|(?<![A-Za-z])['\u2018\u2019]|\bthat\b")
+_SELF_CLAIM = re.compile(r"\b(?:says|said|claims|claimed|confirms|confirmed|announced)\s+(?:that\s+)?(?:it|its|they|"
+                         r"their)\b")
+_PASSIVE_AUX = re.compile(r"\b(?:are|is|was|were|been|be|being)\s+$", re.IGNORECASE)
+_PARENTHESES = re.compile(r"\s*\([^)]*\)")
+_SOURCE_WORDS = frozenset("witnesses officials residents police sources medics doctors activists journalists "
+                          "paramedics rescuers".split())
+_PRONOUNS = frozenset("he she it they we i who which this that there one".split())
+
+
+@dataclass(slots=True)
+class IncidentPlace:
+    """Where an incident happened: a gazetteer entry, or only a country."""
+
+    name: str
+    geonameid: int | None
+    country: str | None
+    lat: float | None
+    lon: float | None
+    kind: str | None = None
+    admin1: str | None = None
+    start: int | None = None  # the mention in the article, when there is one
+    end: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "geonameid": self.geonameid, "country": self.country,
+                "lat": self.lat, "lon": self.lon}
+
+    @property
+    def has_point(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+
+@dataclass(slots=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "text": self.text}
+
+
+@dataclass(slots=True)
+class Incident:
+    """One event as ACLED would code it, with UCDP-style ranges and the sentence that states it."""
+
+    event_type: str
+    place: IncidentPlace | None
+    geo_precision: int
+    date: date | None
+    date_precision: str | None
+    evidence: Span
+    date_from: str | None = None       # "text" when the article dates it, "publication" by default
+    killed: int | None = None
+    killed_low: int | None = None
+    killed_high: int | None = None
+    wounded: int | None = None
+    wounded_low: int | None = None
+    wounded_high: int | None = None
+    killed_text: list[str] = field(default_factory=list)   # the wording of each count, as stated
+    wounded_text: list[str] = field(default_factory=list)
+    victims: list[str] = field(default_factory=list)       # "civilians", "soldiers", "police", "militants"
+    actors: list[str] = field(default_factory=list)
+    claimed_by: list[str] = field(default_factory=list)
+    contested: bool = False
+    topic: str | None = None            # for strategic developments: "talks", "ceasefire", ...
+    sentences: list[Span] = field(default_factory=list)    # every sentence that tells of it
+    sources: list[str] = field(default_factory=list)       # article ids
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def country(self) -> str | None:
+        return self.place.country if self.place else None
+
+    @property
+    def point(self) -> tuple[float, float] | None:
+        return (self.place.lat, self.place.lon) if self.place and self.place.has_point else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"event_type": self.event_type, "geo_precision": self.geo_precision,
+                "place": self.place.as_json() if self.place else
+                {"name": None, "geonameid": None, "country": None, "lat": None, "lon": None},
+                "date": self.date.isoformat() if self.date else None, "date_precision": self.date_precision,
+                "killed": self.killed, "killed_low": self.killed_low, "killed_high": self.killed_high,
+                "wounded": self.wounded, "wounded_low": self.wounded_low, "wounded_high": self.wounded_high,
+                "actors": self.actors, "claimed_by": self.claimed_by, "contested": self.contested,
+                "evidence": self.evidence.as_json(),
+                "date_from": self.date_from, "killed_text": self.killed_text, "wounded_text": self.wounded_text,
+                "victims": self.victims, "sentences": [s.as_json() for s in self.sentences],
+                "sources": self.sources, "notes": self.notes}
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """One clause that tells of an event, before candidates are joined into incidents."""
+
+    sentence_index: int
+    sentence: Span
+    start: int
+    end: int
+    event_type: str | None
+    topic: str | None
+    counts: list[Count]
+    date: DateMention | None
+    place: IncidentPlace | None
+    precision: int
+    actors: list[str]
+    claimed_by: list[str]
+    anaphoric: bool
+    disputed: bool
+    strategic_event: bool
+    triggered: bool          # holds an event word (else only a toll)
+    weak: bool               # its event words are all ones like "attack" or "targeted"
+
+    @property
+    def thin(self) -> bool:
+        """States nothing of its own: no toll, no place below the country, no date; or, with only a word
+        like "attacks", neither a toll, a date nor an armed actor at a place."""
+        if self.event_type == "strategic_development":
+            return not (self.strategic_event or self.date)
+        dated = self.date is not None and self.date.rank >= 2
+        if self.weak:  # "attacks": an event only with a toll, a date, or an armed actor at a place
+            return not (self.counts or dated or (self.actors and self.place and self.place.has_point))
+        return not (self.counts or (self.place and self.place.has_point) or dated)
+
+
+class IncidentExtractor:
+    """Pipeline component: fills `doc.incidents` from the sentences and the resolved places."""
+
+    def __call__(self, doc: Document) -> Document:
+        doc.incidents = extract_incidents(doc)
+        return doc
+
+
+def extract_incidents(doc: Document) -> list[Incident]:
+    text = doc.text
+    published = doc.article.published
+    sentences = split_sentences(text)
+    candidates = _candidates(doc, sentences, published)
+    incidents = _assemble(candidates, doc, published)
+    for inc in incidents:
+        inc.sources = [doc.article.id]
+    return incidents
+
+
+# -- candidates ----------------------------------------------------------------------------------
+def _candidates(doc: Document, sentences: list[Sentence], published: date | None) -> list[_Candidate]:
+    text = doc.text
+    triggers = [m for m in _TRIGGER_RE.finditer(text)
+                if not _HYPOTHETICAL.search(text, max(0, m.start() - 45), m.start())]
+    places = [p for p in doc.places if p.place is not None]
+    out: list[_Candidate] = []
+    t = p = 0
+    for si, sent in enumerate(sentences):
+        while t < len(triggers) and triggers[t].start() < sent.start:
+            t += 1
+        sent_triggers = []
+        while t < len(triggers) and triggers[t].end() <= sent.end:
+            sent_triggers.append(triggers[t])
+            t += 1
+        while p < len(places) and places[p].mention.start < sent.start:
+            p += 1
+        sent_places = [rp for rp in places[p:] if rp.mention.end <= sent.end]
+        span = Span(sent.start, sent.end, text[sent.start:sent.end])
+        if _is_heading(text, sent):
+            continue
+        if sent_triggers:
+            for seg_start, seg_end, seg_triggers in _segments(text, sent, sent_triggers):
+                out.append(_candidate(doc, si, span, seg_start, seg_end, seg_triggers, sent_places, published))
+        else:
+            counts = find_counts(text, sent.start, sent.end)
+            disputed = bool(_DISPUTE.search(text, sent.start, sent.end))
+            anaphoric = bool(_ANAPHOR.search(text, sent.start, sent.end))
+            if counts or (disputed and anaphoric):
+                out.append(_candidate(doc, si, span, sent.start, sent.end, [], sent_places, published, counts))
+    return out
+
+
+def _is_heading(text: str, sent: Sentence) -> bool:
+    """A headline or section title: a whole short line with no closing punctuation. It repeats what the
+    body tells, with neither the date nor the sentence an analyst would cite."""
+    whole_line = (sent.start == 0 or text[sent.start - 1] == "\n") and text.startswith("\n", sent.end) \
+        or sent.end == len(text)
+    return whole_line and text[sent.end - 1] not in ".!?'\"\u2019\u201d" and text.count(" ", sent.start, sent.end) < 15
+
+
+def _segments(text: str, sent: Sentence, triggers: list[re.Match]):
+    """Clauses of a sentence, each holding at least one event word (clauses without one join the
+    clause before, or the first clause after)."""
+    cuts = [sent.start] + [m.end() for m in _CLAUSE_BREAK.finditer(text, sent.start, sent.end)] + [sent.end]
+    segments: list[list] = []
+    for a, b in zip(cuts, cuts[1:]):
+        inside = [m for m in triggers if a <= m.start() < b]
+        if inside or not segments:
+            segments.append([a, b, inside])
+        else:
+            segments[-1][1] = b
+    if len(segments) > 1 and not segments[0][2]:
+        first = segments.pop(0)
+        segments[0][0] = first[0]
+    return [tuple(s) for s in segments if s[2]]
+
+
+def _event_type(words: list[str], counts: list[Count], text: str) -> str | None:
+    types = {_trigger_type(w) for w in words}
+    victims = {v for c in counts for v in c.victims}
+    if "protest" in types or "riot" in types:
+        return "riot" if "riot" in types and "protest" not in types else "protest"
+    strong = {_trigger_type(w) for w in words if w.lower() not in _WEAK}
+    if "explosion_remote_violence" in strong:
+        return "explosion_remote_violence"
+    if "battle" in strong:
+        return "battle"
+    if "violence_against_civilians" in strong:
+        return "violence_against_civilians"
+    if types & {"explosion_remote_violence", "battle", "violence_against_civilians"}:
+        # "attack", "shooting", "struck": armed clash when armed men fall, else violence against civilians
+        if "explosion_remote_violence" in types and not counts:
+            return "explosion_remote_violence"
+        if victims & {"soldiers", "police", "militants"} or re.search(r"\bbetween\b", text):
+            return "battle"
+        if "explosion_remote_violence" in types and re.search(r"\bair|drone|missile|rocket", text, re.I):
+            return "explosion_remote_violence"
+        return "violence_against_civilians"
+    if "strategic_development" in types:
+        return "strategic_development"
+    return None
+
+
+def _trigger_type(word: str) -> str:
+    m = _TRIGGER_RE.fullmatch(word)
+    return m.lastgroup if m else "battle"
+
+
+def _candidate(doc: Document, si: int, sentence: Span, start: int, end: int, triggers: list[re.Match],
+               places: list[ResolvedPlace], published: date | None,
+               counts: list[Count] | None = None) -> _Candidate:
+    text = doc.text
+    clause = text[start:end]
+    if counts is None:
+        counts = find_counts(text, start, end)
+    counts = [c for c in counts if not c.subset or _SUBSET_OPENS(text, start, c.start)]
+    words = [m.group() for m in triggers]
+    if triggers:
+        event_type = _event_type(words, counts, clause)
+    else:  # a toll with no event word: armed men killed suggests a clash
+        victims = {v for c in counts for v in c.victims}
+        event_type = "battle" if victims & {"soldiers", "police", "militants"} else "violence_against_civilians"
+    topic = None
+    if event_type == "strategic_development":
+        joined = " ".join(words)
+        topic = next((name for name, rx in _TOPIC if rx.search(joined)), "other")
+    anchor = triggers[0].start() if triggers else start
+    dates = find_dates(text, published, start, end)
+    best_date = max(dates, key=lambda d: (d.rank, -abs(d.start - anchor)), default=None)
+    place, precision = _place(doc, sentence, start, end, anchor, places)
+    claimants = _claimants(text, sentence.start, sentence.end)
+    # Who reports an event is not one of its actors, unless it claims the deed ("Al-Shabaab claims that
+    # its fighters", "The Israeli Air Force says it has targeted").
+    self_claim = _SELF_CLAIM.search(text, sentence.start, sentence.end)
+    actors = [a for a in _actors(doc, start, end)
+              if self_claim or not any(a.lower() in c.lower() for c in claimants)]
+    return _Candidate(si, sentence, start, end, event_type, topic, counts, best_date, place, precision,
+                      actors, claimants, bool(_ANAPHOR.search(text, start, end)),
+                      bool(_DISPUTE.search(text, sentence.start, sentence.end)),
+                      bool(_STRATEGIC_EVENT.search(text, start, end)), bool(triggers),
+                      bool(words) and all(w.lower() in _WEAK for w in words))
+
+
+def _SUBSET_OPENS(text: str, start: int, count_start: int) -> bool:
+    """A count after "including" belongs to the clause only when the clause opens with it."""
+    return text[start:count_start].strip().lower() in ("", "including")
+
+
+def _place(doc: Document, sentence: Span, start: int, end: int, anchor: int,
+           places: list[ResolvedPlace]) -> tuple[IncidentPlace | None, int]:
+    text = doc.text
+    dateline = _DATELINE.match(text, sentence.start)
+    floor = dateline.end() if dateline else sentence.start
+    best, best_key, best_prep = None, None, None
+    countries: dict[str, ResolvedPlace] = {}
+    for rp in places:
+        m = rp.mention
+        if m.start < max(start, floor) or m.end > end or m.role == "demonym":
+            continue
+        if _AGENT_BEFORE.search(text, max(0, m.start - 40), m.start) or _ORG_AFTER.match(text, m.end):
+            continue
+        kind = rp.place.kind
+        if kind == "country":
+            countries.setdefault(rp.place.country, rp)
+            continue
+        if kind not in _SPECIFICITY:
+            continue
+        prep = _LOCATIVE_BEFORE.search(text, max(0, m.start - 60), m.start)
+        p = " ".join(prep.group("prep").lower().split()) if prep else None
+        key = (_SPECIFICITY[kind] + (1.0 if p and p not in ("of", "from") else 0.0), -abs(m.start - anchor))
+        if best_key is None or key > best_key:
+            best, best_key, best_prep = rp, key, p
+    if best is not None:
+        pl = _city_of_division(best)
+        kind = best.mention.feature or pl.kind
+        if best_prep in _SPREAD or kind in ("admin1", "region", "water"):
+            precision = 3
+        elif best_prep in _NEAR or kind == "admin2":
+            precision = 2
+        else:
+            precision = 1
+        return IncidentPlace(pl.name, pl.geonameid, pl.country, pl.lat, pl.lon, pl.kind, pl.admin1,
+                             best.mention.start, best.mention.end), precision
+    if len(countries) == 1:
+        rp = next(iter(countries.values()))
+        return IncidentPlace(rp.place.name, rp.place.geonameid, rp.place.country, None, None, "country",
+                             None, rp.mention.start, rp.mention.end), 3
+    return None, 3
+
+
+def _city_of_division(rp: ResolvedPlace):
+    """"In Istanbul" names the city, not the province of the same name it resolved to, unless the text
+    says "province"; an event happens at a point."""
+    place = rp.place
+    if place.kind not in ("admin1", "admin2") or rp.mention.feature in ("admin1", "admin2"):
+        return place
+    for alt, _score in rp.alternatives:
+        if alt.kind == "city" and alt.country == place.country and fold(alt.name) == fold(place.name) \
+                and km((alt.lat, alt.lon), (place.lat, place.lon)) < 60:
+            return alt
+    return place
+
+
+def _actors(doc: Document, start: int, end: int) -> list[str]:
+    text = doc.text
+    found: list[tuple[int, str]] = []
+    for m in _GROUP_NAMES.finditer(text, start, end):
+        found.append((m.start(), m.group().replace("Al Shabaab", "Al-Shabaab")))
+    for m in _FORCE_NAME.finditer(text, start, end):
+        name = re.sub(r"^(?:The|A|An)\s+", "", m.group())
+        found.append((m.start(), name))
+    for rp in doc.places:
+        mention = rp.mention
+        if mention.role != "demonym" or not (start <= mention.start < end):
+            continue
+        f = _FORCE_AFTER.match(text, mention.end)
+        if f:
+            noun = " ".join(f.group("noun").lower().split())
+            found.append((mention.start, f"{mention.text} {_FORCE_CANON.get(noun, noun)}"))
+    for m in _GENERIC_AGENT.finditer(text, start, end):
+        if m.start() != m.start("agent") or not text[start:m.start()].strip():  # "by bandits"; "Police open fire"
+            found.append((m.start("agent"), m.group("agent").lower()))
+    actors: list[str] = []
+    for at, name in sorted(found):
+        if _ACCUSER_AFTER.match(text, at + len(name)):
+            continue  # "which the Taliban government blamed on Pakistan": an accuser, not an actor
+        if not any(name.lower() in a.lower() for a in actors):
+            actors = [a for a in actors if a.lower() not in name.lower()] + [name]
+    return actors
+
+
+def _claimants(text: str, start: int, end: int) -> list[str]:
+    """Who states it: "according to the ministry", "An Afghan official claimed", "Witnesses attribute"."""
+    out = []
+    for m in _ACCORDING.finditer(text, start, end):
+        out.append(m.group("src"))
+    for m in _SAY.finditer(text, start, end):
+        if _PASSIVE_AUX.search(text, max(start, m.start() - 12), m.start()):
+            continue  # "are confirmed killed"
+        before = _PARENTHESES.sub("", text[max(start, m.start() - 90):m.start()])
+        clause = _CLAUSE_START.split(before)[-1]
+        words = clause.split()
+        if words and words[-1].lower() in ("and", "or"):  # "X denied the account and reported": X
+            words = list(itertools.takewhile(lambda w: w[:1].isupper(), words))
+        while words and words[0].lower() in ("and", "but", "however", "also", "then", "while", "the", "an", "a"):
+            words.pop(0)
+        if not words or len(words) > 8 or words[0].lower() in _PRONOUNS:
+            continue
+        if not (any(w[0].isupper() for w in words[1:] + words[:1]) or words[-1].lower() in _SOURCE_WORDS):
+            continue
+        out.append(" ".join(words))
+    cleaned = []
+    for src in out:
+        src = re.sub(r"^(?:the|an?|its|his|her)\s+", "", src.strip(), flags=re.IGNORECASE).rstrip(" .")
+        if src and src.lower() not in (c.lower() for c in cleaned) and src.split()[0].lower() not in _PRONOUNS:
+            cleaned.append(src)
+    return cleaned
+
+
+# -- assembly -----------------------------------------------------------------------------------
+def _assemble(candidates: list[_Candidate], doc: Document, published: date | None) -> list[Incident]:
+    incidents: list[Incident] = []
+    last_violent: tuple[Incident, int] | None = None
+    dominant = _dominant_country(doc)
+    for c in candidates:
+        when = c.date.date if c.date else None
+        if when and published and not (published - timedelta(days=_BACKGROUND_DAYS) <= when
+                                       <= published + timedelta(days=1)):
+            if c.date.precision != "year" or when.year < published.year:
+                continue
+        if c.event_type in VIOLENT and c.date and c.date.precision == "year":
+            continue  # "since 2021": history, not an event
+        continues = last_violent is not None and (
+            (c.anaphoric and (not c.counts or c.disputed) and (c.event_type in VIOLENT or not c.event_type or
+                                                                c.disputed))
+            or (not c.triggered and c.counts and c.sentence_index - last_violent[1] <= 2)
+            or (c.disputed and not c.triggered))
+        if continues and c.event_type == "strategic_development":
+            continues = False
+        if continues:
+            inc = last_violent[0]
+            _continue(inc, c)
+            last_violent = (inc, c.sentence_index)
+            continue
+        if c.event_type is None or c.thin or not c.triggered:
+            continue
+        target = next((inc for inc in reversed(incidents) if _same_event(inc, c)), None)
+        if target is None:
+            target = _new_incident(c, doc, published, dominant)
+            incidents.append(target)
+        else:
+            _join(target, c)
+        if target.event_type in VIOLENT:
+            last_violent = (target, c.sentence_index)
+    return incidents
+
+
+def _dominant_country(doc: Document) -> IncidentPlace | None:
+    """The country most places of the article are in, when one clearly leads: where an incident the
+    text does not place happened, at country precision and with no point."""
+    tally: dict[str, int] = {}
+    names: dict[str, tuple[str, int | None]] = {}
+    for rp in doc.places:
+        if rp.place is not None and rp.place.country:
+            tally[rp.place.country] = tally.get(rp.place.country, 0) + 1
+            if rp.place.kind == "country":
+                names[rp.place.country] = (rp.place.name, rp.place.geonameid)
+    if not tally:
+        return None
+    ranked = sorted(tally.items(), key=lambda kv: -kv[1])
+    if len(ranked) > 1 and ranked[0][1] < 2 * ranked[1][1]:
+        return None
+    code = ranked[0][0]
+    name, geonameid = names.get(code, (code, None))
+    return IncidentPlace(name, geonameid, code, None, None, "country")
+
+
+def _new_incident(c: _Candidate, doc: Document, published: date | None, dominant: str | None) -> Incident:
+    place = c.place
+    if place is None and dominant:
+        place = dominant
+    if c.date:
+        when, precision, source = c.date.date, c.date.precision, "text"
+    elif published:
+        when, precision, source = published, "day", "publication"
+    else:
+        when = precision = source = None
+    inc = Incident(c.event_type, place, c.precision, when, precision, c.sentence, date_from=source,
+                   topic=c.topic, sentences=[c.sentence])
+    _take_counts(inc, c.counts)
+    inc.actors = list(c.actors)
+    inc.claimed_by = list(c.claimed_by)
+    inc.contested = c.disputed and bool(re.search(r"each\s+other", c.sentence.text))
+    return inc
+
+
+def _same_event(inc: Incident, c: _Candidate) -> bool:
+    """Another clause telling of the same event: same type and topic, compatible place and date, and
+    not two different tolls."""
+    if inc.event_type != c.event_type or inc.topic != c.topic:
+        return False
+    if inc.killed_text and c.counts:
+        return False
+    if inc.point and c.place and c.place.has_point:
+        limit = 25 if max(inc.geo_precision, c.precision) == 1 else 100
+        if km(inc.point, (c.place.lat, c.place.lon)) > limit:
+            return False
+    elif inc.country and c.place and c.place.country and inc.country != c.place.country \
+            and inc.event_type != "strategic_development":
+        return False
+    if c.date and inc.date_from == "text" and inc.date:
+        if c.date.precision == "day" and inc.date_precision == "day":
+            return abs((c.date.date - inc.date).days) <= 1
+        return (c.date.date.year, c.date.date.month) == (inc.date.year, inc.date.month)
+    return True
+
+
+def _join(inc: Incident, c: _Candidate) -> None:
+    if c.sentence not in inc.sentences:
+        inc.sentences.append(c.sentence)
+    if (c.date and c.date.rank == 3 and inc.date_from != "text") or (c.counts and not inc.killed_text
+                                                                      and not inc.wounded_text):
+        inc.evidence = c.sentence  # the sentence that dates it or counts its dead is the one to cite
+    _take_place(inc, c)
+    if c.date and (inc.date_from != "text" or c.date.precision == "day" and inc.date_precision != "day"):
+        inc.date, inc.date_precision, inc.date_from = c.date.date, c.date.precision, "text"
+    _take_counts(inc, c.counts)
+    _union(inc.actors, c.actors)
+    _union(inc.claimed_by, c.claimed_by)
+
+
+def _continue(inc: Incident, c: _Candidate) -> None:
+    """A later sentence about the last violent incident: its place, another account, a new toll."""
+    if c.sentence not in inc.sentences:
+        inc.sentences.append(c.sentence)
+    _take_place(inc, c)
+    disputed = c.disputed or (c.counts and any(_differs(inc, k) for k in c.counts))
+    _take_counts(inc, c.counts)
+    if disputed:
+        inc.contested = True
+    _union(inc.actors, c.actors)
+    _union(inc.claimed_by, c.claimed_by)
+
+
+def _take_place(inc: Incident, c: _Candidate) -> None:
+    if c.place is None:
+        return
+    better = (c.place.has_point and not inc.point) or (inc.place is None) or \
+             (c.place.has_point and inc.point and c.precision < inc.geo_precision)
+    if better:
+        inc.place, inc.geo_precision = c.place, c.precision
+
+
+def _differs(inc: Incident, count: Count) -> bool:
+    current = inc.killed if count.kind == "killed" else inc.wounded
+    return current is not None and count.value is not None and count.value != current and not count.revised
+
+
+def _take_counts(inc: Incident, counts: list[Count]) -> None:
+    """Add counts to an incident: a first count sets it; a different account keeps the lower number as
+    the count and both in the range (UCDP's low and high); "the toll rose to" replaces it."""
+    for c in counts:
+        if c.rejected:
+            inc.notes.append(c.rejected)
+            continue
+        kind = c.kind
+        texts = inc.killed_text if kind == "killed" else inc.wounded_text
+        if c.text in texts:
+            continue
+        texts.append(c.text)
+        _union(inc.victims, list(c.victims))
+        value, low, high = getattr(inc, kind), getattr(inc, kind + "_low"), getattr(inc, kind + "_high")
+        if len(texts) == 1 or c.revised:
+            value, low, high = c.value, c.low, c.high
+        else:
+            stated = [x for x in (value, c.value) if x is not None]
+            value = min(stated) if stated else None
+            lows = [x for x in (low, c.low) if x is not None]
+            low = min(lows) if lows else None
+            highs = [x for x in (high, c.high, getattr(inc, kind), c.value) if x is not None]
+            high = max(highs) if highs else None
+        setattr(inc, kind, value)
+        setattr(inc, kind + "_low", low)
+        setattr(inc, kind + "_high", high)
+
+
+def _union(into: list[str], more: list[str]) -> None:
+    for x in more:
+        if x not in into:
+            into.append(x)
