@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .normalize import lower_same_length
+
 _UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
           "sixteen seventeen eighteen nineteen").split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
@@ -36,26 +38,25 @@ _AUX = r"(?:(?:were|are|was|is|have\s+been|has\s+been|had\s+been|being|been|got|
 _NP_WORD = r"(?!(?:and|or|in|at|on|by|from|with|after|during|for|when|while|that|who|which|were|are|was|is|" \
            r"have|has|had|to|but|as|including|killed|wounded|injured|dead)\b)[\w'\u2019-]+"
 # "four Afghan civilians were killed", "five others wounded", "Dozens of people are killed", "eight deaths"
-_PASSIVE = re.compile(rf"{_Q_NUM}(?P<np>(?:\s+{_NP_WORD}){{0,5}}?)\s+{_AUX}(?P<verb>{_KILLED}|{_WOUNDED})\b",
-                      re.IGNORECASE)
+_PASSIVE = re.compile(rf"{_Q_NUM}(?P<np>(?:\s+{_NP_WORD}){{0,5}}?)\s+{_AUX}(?P<verb>{_KILLED}|{_WOUNDED})\b")
 # "killing at least 19 people", "injures over 200 others", "killed dozens"
 _ACTIVE = re.compile(rf"\b(?P<verb>kill|kills|killed|killing|wound|wounds|wounded|wounding|injure|injures|injured|"
-                     rf"injuring)\s+{_Q_NUM}(?P<np>(?:\s+{_NP_WORD}){{0,3}})", re.IGNORECASE)
-_TOLL = re.compile(rf"\bdeath\s+toll\s+(?:has\s+|had\s+)?(?:rose|rises|risen|climbed|climbs|reached|reaches|"
-                   rf"stands\s+at|stood\s+at|increased|jumped|is|was|of|at|now)\s+(?:to\s+|at\s+)?{_Q_NUM}",
-                   re.IGNORECASE)
+                     rf"injuring)\s+{_Q_NUM}(?P<np>(?:\s+{_NP_WORD}){{0,3}})")
+_TOLL = re.compile(rf"\bdeath\s+toll\s+(?:(?:from|in|of)\s+[^.;]{{0,60}}?\s+)?(?:has\s+|had\s+)?(?:rose|rises|risen|climbed|climbs|reached|reaches|"
+                   rf"stands\s+at|stood\s+at|increased|jumped|is|was|of|at|now)\s+(?:to\s+|at\s+)?{_Q_NUM}")
 _ONE = re.compile(r"\b(?:a|an|one)\s+(?:[\w'\u2019-]+\s+){0,3}?(?P<np>man|woman|child|boy|girl|civilian|soldier|"
                   r"person|policeman|policewoman|officer|journalist|teenager|student|worker|resident|farmer|"
                   r"fighter|militant|guard|pilot|aid\s+worker|protester)\s+(?:was|has\s+been|had\s+been|is)\s+"
-                  r"(?:\w+\s+)?(?P<verb>killed|shot\s+dead|wounded|injured)\b", re.IGNORECASE)
+                  r"(?:\w+\s+)?(?P<verb>killed|shot\s+dead|wounded|injured)\b")
 _NONE = re.compile(r"\b(?:no\s+(?:one|deaths|casualties|fatalities|injuries)|nobody)\b(?:[^.]{0,30}?"
-                   r"(?P<verb>killed|hurt|injured|wounded|dead))?", re.IGNORECASE)
-_GROUP_BEFORE = re.compile(rf"{_Q_NUM}(?:\s+{_NP_WORD}){{0,4}}\s*(?:,|,?\s+and)\s+$", re.IGNORECASE)
-_SUBSET_BEFORE = re.compile(r"\b(?:including|among\s+them|among\s+whom|of\s+whom|of\s+them)\s+$", re.IGNORECASE)
-_INCLUDING = re.compile(r",?\s+including\s+([^.;:]{0,80}?)(?=,?\s+and\s+(?:wound|injur|kill)|[.;:]|$)",
-                        re.IGNORECASE)
+                   r"(?P<verb>killed|hurt|injured|wounded|dead))?")
+_GROUP_BEFORE = re.compile(rf"{_Q_NUM}(?:\s+{_NP_WORD}){{0,4}}\s*(?:,|,?\s+and)\s+$")
+_VERB_BEFORE = re.compile(r"\b(?:kill|kills|killed|killing|wound|wounds|wounded|wounding|injure|injures|injured|"
+                          r"injuring)\s+$")
+_SUBSET_BEFORE = re.compile(r"\b(?:including|among\s+them|among\s+whom|of\s+whom|of\s+them)\s+$")
+_INCLUDING = re.compile(r",?\s+including\s+([^.;:]{0,80}?)(?=,?\s+and\s+(?:wound|injur|kill)|[.;:]|$)")
 _NOT_A_COUNT = re.compile(r"\s*(?:-|percent|%|km|kilomet|miles?|years?|days?|hours?|weeks?|months?|times|"
-                          r"am|pm|a\.m|p\.m|,\s*(?:19|20)\d\d)", re.IGNORECASE)
+                          r"am|pm|a\.m|p\.m|,\s*(?:19|20)\d\d)")
 
 VICTIM_WORDS = {
     "civilians": "civilian civilians child children woman women man men resident residents villager villagers "
@@ -121,8 +122,11 @@ def _bounds(qualifier: str, value: int | None, low: int | None, high: int | None
     return value, low, high
 
 
-def find_counts(text: str, start: int, end: int) -> list[Count]:
-    """Counts of killed and wounded stated in `text[start:end]`, in text order."""
+def find_counts(text: str, start: int, end: int, low: str | None = None) -> list[Count]:
+    """Counts of killed and wounded stated in `text[start:end]`, in text order (`low`: the text as
+    `lower_same_length` gives it, when the caller has it)."""
+    original = text
+    text = lower_same_length(text) if low is None else low
     found: list[Count] = []
     taken: list[tuple[int, int]] = []
 
@@ -130,23 +134,23 @@ def find_counts(text: str, start: int, end: int) -> list[Count]:
         return all(e <= a or s >= b for a, b in taken)
 
     for m in _TOLL.finditer(text, start, end):
-        _add(found, taken, text, m, "killed", revised=True)
+        _add(found, taken, text, m, "killed", original, revised=True)
     for m in _NONE.finditer(text, start, end):
         phrase = m.group().lower()
         kinds = [_kind(m.group("verb"))] if m.group("verb") else \
             ["wounded"] if "injur" in phrase else ["killed"] if ("death" in phrase or "fatal" in phrase) \
             else ["killed", "wounded"]
-        found.extend(Count(k, 0, 0, 0, m.start(), m.end(), m.group()) for k in kinds)
+        found.extend(Count(k, 0, 0, 0, m.start(), m.end(), original[m.start():m.end()]) for k in kinds)
         taken.append((m.start(), m.end()))
     for m in _PASSIVE.finditer(text, start, end):
         if free(m.start("num"), m.end("num")):
-            _add_group(found, taken, text, m, start)
+            _add_group(found, taken, text, m, start, original)
     for m in _ACTIVE.finditer(text, start, end):
         if free(m.start("num"), m.end("num")):
-            _add(found, taken, text, m, _kind(m.group("verb")))
+            _add(found, taken, text, m, _kind(m.group("verb")), original)
     for m in _ONE.finditer(text, start, end):
         if free(m.start(), m.end()):
-            found.append(Count(_kind(m.group("verb")), 1, 1, 1, m.start(), m.end(), text[m.start():m.end()],
+            found.append(Count(_kind(m.group("verb")), 1, 1, 1, m.start(), m.end(), original[m.start():m.end()],
                                _victims(m.group("np"))))
             taken.append((m.start(), m.end()))
     found.sort(key=lambda c: c.start)
@@ -174,7 +178,7 @@ def _is_count(text: str, m: re.Match) -> bool:
     return not _NOT_A_COUNT.match(text, m.end("num"))
 
 
-def _add(found, taken, text, m, kind, revised=False, subset=None) -> Count | None:
+def _add(found, taken, text, m, kind, original, revised=False, subset=None) -> Count | None:
     if not _is_count(text, m):
         return None
     value, low, high = _bounds(m.group("qual") or "", *parse_number(m.group("num")))
@@ -191,17 +195,17 @@ def _add(found, taken, text, m, kind, revised=False, subset=None) -> Count | Non
         value = low = high = None
     if subset is None:
         subset = bool(_SUBSET_BEFORE.search(text, max(0, s - 25), s))
-    count = Count(kind, value, low, high, s, m.end(), text[s:m.end()].rstrip(), _victims(np), subset, revised,
+    count = Count(kind, value, low, high, s, m.end(), original[s:m.end()].rstrip(), _victims(np), subset, revised,
                   rejected)
     found.append(count)
     taken.append((s, m.end()))
     return count
 
 
-def _add_group(found, taken, text, m, floor: int) -> None:
+def _add_group(found, taken, text, m, floor: int, original: str) -> None:
     """A passive count and the groups joined to it before the verb: "23 soldiers and nine militants"."""
     kind = _kind(m.group("verb"))
-    last = _add(found, taken, text, m, kind)
+    last = _add(found, taken, text, m, kind, original)
     if last is None:
         return
     parts = [last]
@@ -210,9 +214,11 @@ def _add_group(found, taken, text, m, floor: int) -> None:
         g = _GROUP_BEFORE.search(text, max(floor, cursor - 80), cursor)
         if not g or g.end() != cursor or not _is_count(text, g):
             break
+        if _VERB_BEFORE.search(text, max(floor, g.start() - 20), g.start()):
+            break  # "killed two people and five others were wounded": the object of another verb
         value, low, high = _bounds(g.group("qual") or "", *parse_number(g.group("num")))
         s = g.start("qual") if g.group("qual") else g.start("num")
-        parts.append(Count(kind, value, low, high, s, g.end("num"), text[s:g.end("num")],
+        parts.append(Count(kind, value, low, high, s, g.end("num"), original[s:g.end("num")],
                            _victims(text[g.end("num"):g.end()])))
         cursor = s
     if len(parts) == 1:
@@ -226,6 +232,6 @@ def _add_group(found, taken, text, m, floor: int) -> None:
     victims = tuple(dict.fromkeys(v for p in parts for v in p.victims))
     found.append(Count(kind, sum(values) if None not in values else None,
                        sum(x or 0 for x in lows), sum(highs) if None not in highs else None,
-                       parts[0].start, m.end(), text[parts[0].start:m.end()], victims,
+                       parts[0].start, m.end(), original[parts[0].start:m.end()], victims,
                        bool(_SUBSET_BEFORE.search(text, max(0, parts[0].start - 25), parts[0].start))))
     taken.append((parts[0].start, m.end()))

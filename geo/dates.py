@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from .normalize import lower_same_length
+
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 MONTHS["sept"] = 9
@@ -38,7 +40,7 @@ _PATTERNS = [
     ("year", r"\b(?:in|since|during|of|until|the)\s+" + _YEAR.format(g="y") + r"\b"),
 ]
 _DATE_RE = re.compile("|".join(f"(?P<{name}>{pattern.replace('(?P<', f'(?P<{name}_')})"
-                               for name, pattern in _PATTERNS), re.IGNORECASE)
+                               for name, pattern in _PATTERNS))  # matched on lower-cased text
 _RANK = {"iso": 3, "mdy": 3, "dmy": 3, "weekday": 2, "relday": 2, "ago": 2, "my": 1, "relmonth": 1, "year": 1}
 _SMALL = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
           "ten": 10, "a": 1, "an": 1}
@@ -53,10 +55,13 @@ class DateMention:
     rank: int                 # how firmly it dates an event: 3 a stated day, 2 a relative day, 1 a month or year
 
 
-def find_dates(text: str, published: date | None, start: int = 0, end: int | None = None) -> list[DateMention]:
-    """The dates stated in `text[start:end]` that can be resolved (relative ones need `published`)."""
+def find_dates(text: str, published: date | None, start: int = 0, end: int | None = None,
+               low: str | None = None) -> list[DateMention]:
+    """The dates stated in `text[start:end]` that can be resolved (relative ones need `published`);
+    `low` is the text as `lower_same_length` gives it, when the caller has it."""
+    low = lower_same_length(text) if low is None else low
     found = []
-    for m in _DATE_RE.finditer(text, start, len(text) if end is None else end):
+    for m in _DATE_RE.finditer(low, start, len(text) if end is None else end):
         groups = {k.split("_", 1)[1]: v for k, v in m.groupdict().items() if v is not None and "_" in k}
         resolved = _resolve(m.lastgroup, groups, published)
         if resolved is not None:

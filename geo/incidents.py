@@ -69,6 +69,8 @@ _STRATEGIC_EVENT = re.compile(
     r"broke\s+down|ended|end|ends|failed|fail|began|begin|begins|resumed|resume|held|hold|opened|announced|"
     r"declared|declares|established|brokered|mediated|violated|closed|closes|withdrew|deployed|are\s+over|"
     r"is\s+over|halted|suspended|launched|took\s+effect)\b", re.IGNORECASE)
+_MODAL_BEFORE = re.compile(r"\b(?:could|would|may|might|will|shall|to|if|not|never|should|must)\s+(?:\w+\s+)?$",
+                           re.IGNORECASE)
 _HYPOTHETICAL = re.compile(r"\b(?:accusations?\s+of|accused\s+\w+\s+of|fears?\s+of|threat\s+of|risk\s+of|"
                            r"threaten(?:s|ed|ing)?|could|would|may|might|will|plans?\s+to|vow(?:ed|s)?\s+to|"
                            r"warn(?:ed|s)?\s+of|pledg(?:ed|es)\s+to|if|without|no|prevent|avoid|possible|"
@@ -109,8 +111,7 @@ _GROUP_NAMES = re.compile(
     r"ISWAP|Tehrik-e-Taliban\s+Pakistan|TTP|Rapid\s+Support\s+Forces|RSF|Wagner(?:\s+Group)?|M23|al-Qaeda|"
     r"Al\s+Qaeda|AQAP|PKK|YPG|SDF|HTS|Hayat\s+Tahrir\s+al-Sham|ELN|FARC|JNIM|ADF|Janjaweed|Fulani\s+militias?|"
     r"Sinaloa\s+Cartel|CJNG|Jalisco\s+(?:New\s+Generation\s+)?Cartel|Baloch\s+Liberation\s+Army|BLA)\b")
-_ACCUSER_AFTER = re.compile(r"\s+(?:[\w-]+\s+)?(?:blamed|accused|denied|denies|said|says|claimed|claims|"
-                            r"reported|reports|vowed)\b")
+_ACCUSER_AFTER = re.compile(r"\s+(?:[\w-]+\s+)?(?:blamed|blames|accused|accuses|denied|denies|vowed)\b")
 _GENERIC_AGENT = re.compile(r"(?:\bby\s+(?:unidentified\s+|unknown\s+|suspected\s+|armed\s+)?|\b)(?P<agent>"
                             r"gunmen|bandits|militants|insurgents|rebels|attackers|jihadists|police|"
                             r"security\s+forces|troops|soldiers|protesters|demonstrators|rioters)\b",
@@ -390,8 +391,14 @@ def _candidate(doc: Document, si: int, sentence: Span, start: int, end: int, tri
     return _Candidate(si, sentence, start, end, event_type, topic, counts, best_date, place, precision,
                       actors, claimants, bool(_ANAPHOR.search(text, start, end)),
                       bool(_DISPUTE.search(text, sentence.start, sentence.end)),
-                      bool(_STRATEGIC_EVENT.search(text, start, end)), bool(triggers),
+                      _strategic_event(text, start, end), bool(triggers),
                       bool(words) and all(w.lower() in _WEAK for w in words))
+
+
+def _strategic_event(text: str, start: int, end: int) -> bool:
+    """Something happens to the talks or the truce ("stalled", "signed"), and not only might ("could fail")."""
+    return any(not _MODAL_BEFORE.search(text, max(start, m.start() - 25), m.start())
+               for m in _STRATEGIC_EVENT.finditer(text, start, end))
 
 
 def _SUBSET_OPENS(text: str, start: int, count_start: int) -> bool:
