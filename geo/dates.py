@@ -39,8 +39,16 @@ _PATTERNS = [
     ("relmonth", r"\b(?P<which>last|this|earlier this|past)\s+(?P<unit>month|year)\b"),
     ("year", r"\b(?:in|since|during|of|until|the)\s+" + _YEAR.format(g="y") + r"\b"),
 ]
-_DATE_RE = re.compile("|".join(f"(?P<{name}>{pattern.replace('(?P<', f'(?P<{name}_')})"
-                               for name, pattern in _PATTERNS))  # matched on lower-cased text
+# One pattern per kind, matched on lower-cased text, and tried only when the text holds a word it needs.
+_DATE_RES = {name: re.compile(pattern) for name, pattern in _PATTERNS}
+_MONTH_WORDS = frozenset(MONTHS)
+_NEEDS: dict[str, frozenset[str] | None] = {
+    "iso": None, "year": None, "mdy": _MONTH_WORDS, "dmy": _MONTH_WORDS, "my": _MONTH_WORDS,
+    "weekday": frozenset(WEEKDAYS),
+    "relday": frozenset("yesterday today tonight night morning afternoon evening overnight day".split()),
+    "ago": frozenset({"ago"}), "relmonth": frozenset({"month", "year"})}
+_WORDS = re.compile(r"[a-z]+")
+_DIGIT = re.compile(r"\d")
 _RANK = {"iso": 3, "mdy": 3, "dmy": 3, "weekday": 2, "relday": 2, "ago": 2, "my": 1, "relmonth": 1, "year": 1}
 _SMALL = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
           "ten": 10, "a": 1, "an": 1}
@@ -56,16 +64,26 @@ class DateMention:
 
 
 def find_dates(text: str, published: date | None, start: int = 0, end: int | None = None,
-               low: str | None = None) -> list[DateMention]:
-    """The dates stated in `text[start:end]` that can be resolved (relative ones need `published`);
-    `low` is the text as `lower_same_length` gives it, when the caller has it."""
+               low: str | None = None, words: frozenset[str] | None = None) -> list[DateMention]:
+    """The dates stated in `text[start:end]` that can be resolved (relative ones need `published`).
+    Callers that have them pass the text as `lower_same_length` gives it and the words of the span."""
     low = lower_same_length(text) if low is None else low
-    found = []
-    for m in _DATE_RE.finditer(low, start, len(text) if end is None else end):
-        groups = {k.split("_", 1)[1]: v for k, v in m.groupdict().items() if v is not None and "_" in k}
-        resolved = _resolve(m.lastgroup, groups, published)
+    end = len(text) if end is None else end
+    if words is None:
+        words = frozenset(_WORDS.findall(low, start, end))
+    digits = _DIGIT.search(low, start, end) is not None
+    matches = []
+    for kind, needs in _NEEDS.items():
+        if (digits if needs is None else not needs.isdisjoint(words)):
+            matches.extend((m.start(), -m.end(), kind, m) for m in _DATE_RES[kind].finditer(low, start, end))
+    found: list[DateMention] = []
+    for begin, _, kind, m in sorted(matches, key=lambda x: x[:2]):
+        if found and begin < found[-1].end:
+            continue  # overlaps a date already read ("October 9, 2024" is not also "in 2024")
+        groups = {k: v for k, v in m.groupdict().items() if v is not None}
+        resolved = _resolve(kind, groups, published)
         if resolved is not None:
-            found.append(DateMention(m.start(), m.end(), *resolved, _RANK[m.lastgroup]))
+            found.append(DateMention(m.start(), m.end(), *resolved, _RANK[kind]))
     return found
 
 

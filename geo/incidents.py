@@ -18,15 +18,18 @@ below the country, the point stays null.
 """
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, timedelta
 from typing import Any
 
 from .casualties import Count, find_counts
-from .dates import DateMention, find_dates
+from .dates import MONTHS, WEEKDAYS, DateMention, find_dates
 from .document import Document, ResolvedPlace
+from .normalize import lower_same_length
 from .geodesy import km
 from .normalize import fold
 from .sentences import Sentence, split_sentences
@@ -35,29 +38,74 @@ EVENT_TYPES = ("battle", "explosion_remote_violence", "violence_against_civilian
                "strategic_development")
 VIOLENT = frozenset(EVENT_TYPES[:3]) | {"riot"}
 
-# Event words, by what they usually code as. "attack"-like words take their type from the clause.
-_TRIGGERS = {
-    "explosion_remote_violence": r"air\s?strikes?|air\s+raids?|drone\s+(?:strikes?|attacks?)|drones?|missiles?|"
-                                 r"rockets?|shelling|shelled|artillery|mortars?|bomb(?:s|ing|ings|ed|er|ers)?|"
-                                 r"car\s+bomb|explosions?|explod(?:e|es|ed|ing)|blasts?|ieds?|grenades?|"
-                                 r"landmines?|bombardments?|targeted|struck",
-    "battle": r"clash(?:es|ed)?|fighting|fought|battles?|firefights?|gun\s?fights?|shoot-?outs?|"
-              r"exchanges?\s+of\s+fire|exchanged\s+fire|ambush(?:ed|es)?|sieges?|offensive|over(?:ran|run)|"
-              r"recaptured|captured|skirmish(?:es)?|cross-border\s+fire",
-    "violence_against_civilians": r"massacred?|shot\s+dead|abduct(?:ed|ion|ions)|kidnapp?(?:ed|ing|ings)|"
-                                  r"executed|executions?|lynch(?:ed|ing)|stabbing|beheaded|killings|"
-                                  r"assassinat(?:ed|ion)|shootings?|open(?:ed)?\s+fire|gunmen|attacks?|"
-                                  r"attacked",
-    "protest": r"protest(?:s|ers|ed|ing)?|demonstrat(?:ion|ions|ors|ed|ing)|rall(?:y|ies)|marched|marchers|"
-               r"sit-ins?",
-    "riot": r"riot(?:s|ing|ers)?|mobs?|looting|looted",
-    "strategic_development": r"ceasefire|cease-fire|truce|peace\s+(?:talks|deal|agreement|accord|process)|talks|"
-                             r"negotiations|discussions|deadlock(?:ed)?|stalemate|accord|agreement|"
-                             r"withdr(?:ew|awn|awal)|deploy(?:ed|ment)|border\s+closures?|closed\s+the\s+border",
+# Event words, by what they usually code as: (words, words too vague alone, phrases). The weak ones
+# ("attack", "targeted") take their type from the clause and need more before they make an event.
+_LEXICON = {
+    "explosion_remote_violence": (
+        "airstrike airstrikes air-strike air-strikes missile missiles rocket rockets shelling shelled artillery "
+        "mortar mortars bomb bombs bombing bombings bombed bomber bombers explosion explosions explode explodes "
+        "exploded exploding blast blasts ied ieds grenade grenades landmine landmines bombardment bombardments",
+        "drone drones targeted struck",
+        ["air strike", "air strikes", "air raid", "air raids", "drone strike", "drone strikes", "drone attack",
+         "drone attacks", "car bomb", "car bombing"]),
+    "battle": (
+        "clash clashes clashed fighting fought battle battles firefight firefights gunfight gunfights gunbattle "
+        "shootout shootouts shoot-out shoot-outs ambush ambushed ambushes siege sieges offensive overran overrun "
+        "recaptured captured skirmish skirmishes",
+        "",
+        ["exchange of fire", "exchanges of fire", "exchanged fire", "cross-border fire", "gun battle",
+         "gun battles"]),
+    "violence_against_civilians": (
+        "massacre massacred abducted abduction abductions kidnapped kidnapping kidnappings executed execution "
+        "executions lynched lynching stabbing beheaded killings assassinated assassination",
+        "shooting shootings gunmen attack attacks attacked",
+        ["shot dead"]),
+    "protest": ("protest protests protesters protestors protested protesting demonstration demonstrations "
+                "demonstrators demonstrated demonstrating rally rallies marched marchers sit-in sit-ins", "", []),
+    "riot": ("riot riots rioting rioters mob mobs looting looted", "", []),
+    "strategic_development": (
+        "ceasefire cease-fire truce talks negotiations discussions deadlock deadlocked stalemate accord agreement "
+        "withdrew withdrawn withdrawal deployed deployment",
+        "",
+        ["border closure", "border closures", "closed the border"]),
 }
-_TRIGGER_RE = re.compile("|".join(f"(?P<{t}>\\b(?:{p})\\b)" for t, p in _TRIGGERS.items()), re.IGNORECASE)
-_WEAK = frozenset({"attack", "attacks", "attacked", "shooting", "shootings", "targeted", "struck", "drone", "drones",
-                   "open fire", "opened fire", "gunmen"})
+_WEAK_PHRASES = {"open fire": "violence_against_civilians", "opened fire": "violence_against_civilians"}
+_TRIGGER_WORDS: dict[str, tuple[str, bool]] = {}
+_TRIGGER_PHRASES: dict[str, list[tuple[tuple[str, ...], str, bool]]] = {}
+for _type, (_strong, _weak, _phrases) in _LEXICON.items():
+    _TRIGGER_WORDS.update({w: (_type, False) for w in _strong.split()})
+    _TRIGGER_WORDS.update({w: (_type, True) for w in _weak.split()})
+    for _phrase, _weakness in [(ph, False) for ph in _phrases] + [(ph, True) for ph, t in _WEAK_PHRASES.items()
+                                                                   if t == _type]:
+        _first, *_rest = _phrase.split()
+        _TRIGGER_PHRASES.setdefault(_first, []).append((tuple(_rest), _type, _weakness))
+_TRIGGER_KEYS = frozenset(_TRIGGER_WORDS) | frozenset(_TRIGGER_PHRASES)
+_WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")  # "yesterday's" gives "yesterday"
+# Words before an event word that make it hypothetical or alleged, not reported: "fears of renewed
+# fighting", "could attack", "accusations of border clashes".
+_HYPOTHETICAL_WORDS = frozenset("threaten threatens threatened threatening could would may might will if without no "
+                                "prevent avoid possible potential likely probably possibly".split())
+_HYPOTHETICAL_PAIRS = frozenset({("accusations", "of"), ("accusation", "of"), ("fears", "of"), ("fear", "of"),
+                                 ("threat", "of"), ("risk", "of"), ("plan", "to"), ("plans", "to"),
+                                 ("vowed", "to"), ("vows", "to"), ("vow", "to"), ("warned", "of"),
+                                 ("warns", "of"), ("pledged", "to"), ("pledges", "to"), ("called", "for"),
+                                 ("calls", "for"), ("call", "for")})
+_CASUALTY_WORDS = frozenset("kill kills killed killing dead died deaths fatalities bodies slain wounded wound wounds "
+                            "wounding injured injure injures injuring injuries hurt toll casualties lives "
+                            "nobody".split())
+_DATE_WORDS = frozenset(list(MONTHS) + list(WEEKDAYS) + "yesterday today tonight ago overnight night morning "
+                        "afternoon evening month year".split())
+_ANAPHOR_WORDS = frozenset("account accounts report claim shooting attack attacks clash clashes fighting strike "
+                           "strikes incident violence explosion explosions blast bombing ambush assault raid siege "
+                           "exchange killings deaths toll".split())
+_DISPUTE_WORDS = frozenset("dispute disputed disputes denied denies deny rejected rejects refuted contradicted "
+                           "dismissed blamed accused traded trading initiated fired provoked".split())
+_SAY_WORDS = frozenset("says said claims claimed reports reported confirms confirmed stated states announced "
+                       "announces told tells attribute attributes attributed estimated maintained added echoed "
+                       "according".split())
+_BETWEEN = re.compile(r"\bbetween\b")
+_AIR = re.compile(r"\b(?:air|drone|missile|rocket)")
+_DIGIT = re.compile(r"\d")
 _TOPIC = (("ceasefire", re.compile(r"cease-?fire|truce", re.I)),
           ("talks", re.compile(r"talks|negotiations|discussions|deadlock|stalemate", re.I)),
           ("agreement", re.compile(r"accord|agreement|deal", re.I)),
@@ -68,32 +116,31 @@ _STRATEGIC_EVENT = re.compile(
     r"\b(?:agreed|agree|agrees|signed|signs|sign|reached|reach|deadlock(?:ed)?|stalled|stall|collapsed|"
     r"broke\s+down|ended|end|ends|failed|fail|began|begin|begins|resumed|resume|held|hold|opened|announced|"
     r"declared|declares|established|brokered|mediated|violated|closed|closes|withdrew|deployed|are\s+over|"
-    r"is\s+over|halted|suspended|launched|took\s+effect)\b", re.IGNORECASE)
-_MODAL_BEFORE = re.compile(r"\b(?:could|would|may|might|will|shall|to|if|not|never|should|must)\s+(?:\w+\s+)?$",
-                           re.IGNORECASE)
-_HYPOTHETICAL = re.compile(r"\b(?:accusations?\s+of|accused\s+\w+\s+of|fears?\s+of|threat\s+of|risk\s+of|"
-                           r"threaten(?:s|ed|ing)?|could|would|may|might|will|plans?\s+to|vow(?:ed|s)?\s+to|"
-                           r"warn(?:ed|s)?\s+of|pledg(?:ed|es)\s+to|if|without|no|prevent|avoid|possible|"
-                           r"potential|likely|probably|possibly|call(?:ed|s)?\s+for)\b(?:\s+\S+){0,3}\s*$", re.IGNORECASE)
+    r"is\s+over|halted|suspended|launched|took\s+effect)\b")
+_MODAL_BEFORE = re.compile(r"\b(?:could|would|may|might|will|shall|to|if|not|never|should|must)\s+(?:\w+\s+)?$")
 _CLAUSE_BREAK = re.compile(r"\s+(?:after|following|amid|before|since|despite|due\s+to|because\s+of)\s+|"
                            r",\s+(?:which|who|where|while|but|adding|as)\b|;\s*|\s+[\u2014\u2013]\s+|"
-                           r",\s+including\s+", re.IGNORECASE)
+                           r",\s+including\s+")
+_BREAK_WORDS = frozenset("after following amid before since despite due because which who where while but adding as "
+                         "including".split())
+_BREAK_MARKS = re.compile(r"[;\u2014\u2013]")
 _ANAPHOR = re.compile(r"\b(?:the|this|that|these|those)\s+(?:\w+\s+){0,2}?(?:account|accounts|report|claim|"
                       r"shooting|attack|attacks|clash|clashes|fighting|strike|strikes|incident|violence|"
                       r"explosion|explosions|blast|bombing|ambush|assault|raid|siege|exchange\s+of\s+fire|"
-                      r"killings|deaths|toll)\b", re.IGNORECASE)
+                      r"killings|deaths|toll)\b")
 _DISPUTE = re.compile(r"\b(?:disputed?|disputes|denied|denies|deny|rejected|rejects|refuted|contradicted|"
                       r"dismissed|blamed\s+each\s+other|accused\s+each\s+other|traded\s+accusations|"
-                      r"trading\s+accusations|initiated|fired\s+first|provoked)\b", re.IGNORECASE)
-_DATELINE = re.compile(r"^[A-Z][A-Z .'\u2019-]{2,40}(?:,\s*[A-Z][\w .]{1,30})?\s*(?:\([\w .]+\)\s*)?[\u2014\u2013-]+\s", re.MULTILINE)
+                      r"trading\s+accusations|initiated|fired\s+first|provoked)\b")
+_DATELINE = re.compile(r"^[A-Z][A-Z .'\u2019-]{2,40}(?:,\s*[A-Z][\w .]{1,30})?\s*(?:\([\w .]+\)\s*)?[\u2014\u2013-]+\s",
+                       re.MULTILINE)
 _LOCATIVE_BEFORE = re.compile(r"\b(?P<prep>in|near|at|on|outside|across|throughout|into|inside|around|of|from|"
                               r"within|close\s+to|outskirts\s+of)\s+(?:the\s+)?(?:(?:rural|southern|northern|"
                               r"eastern|western|central|southwest|southeast|northwest|northeast|"
                               r"southwestern|southeastern|northwestern|northeastern|occupied|besieged|"
-                              r"city\s+of|town\s+of|village\s+of|province\s+of|region\s+of)\s+)*$", re.IGNORECASE)
+                              r"city\s+of|town\s+of|village\s+of|province\s+of|region\s+of)\s+)*$")
 _NEAR = frozenset({"near", "outside", "around", "close to", "outskirts of"})
 _SPREAD = frozenset({"across", "throughout"})
-_AGENT_BEFORE = re.compile(r"\b(?:by|from|with)\s+(?:\w+\s+(?:and|,)\s+)*$", re.IGNORECASE)
+_AGENT_BEFORE = re.compile(r"\b(?:by|from|with)\s+(?:\w+\s+(?:and|,)\s+)*$")
 _ORG_AFTER = re.compile(r"(?:['\u2019]s)?\s*(?:-\s*)?(?:Air\s+Force|Armed\s+Forces|Defen[cs]e\s+Forces|Army|Navy|"
                         r"Police|Ministry|Government|National\s+Army|Observatory|brokered|backed|led|based)\b")
 _SPECIFICITY = {"city": 3.0, "feature": 3.0, "admin2": 2.5, "admin1": 2.0, "region": 1.5, "water": 1.0}
@@ -111,11 +158,20 @@ _GROUP_NAMES = re.compile(
     r"ISWAP|Tehrik-e-Taliban\s+Pakistan|TTP|Rapid\s+Support\s+Forces|RSF|Wagner(?:\s+Group)?|M23|al-Qaeda|"
     r"Al\s+Qaeda|AQAP|PKK|YPG|SDF|HTS|Hayat\s+Tahrir\s+al-Sham|ELN|FARC|JNIM|ADF|Janjaweed|Fulani\s+militias?|"
     r"Sinaloa\s+Cartel|CJNG|Jalisco\s+(?:New\s+Generation\s+)?Cartel|Baloch\s+Liberation\s+Army|BLA)\b")
+# Lower-case words without which the patterns below cannot match, to skip them cheaply.
+_GROUP_WORDS = frozenset("taliban al-shabaab al shabaab hamas hezbollah houthi houthis islamic isis isil boko iswap "
+                         "tehrik-e-taliban ttp rapid rsf wagner m al-qaeda qaeda aqap pkk ypg sdf hts hayat eln farc "
+                         "jnim adf janjaweed fulani sinaloa cjng jalisco baloch bla".split())
+_FORCE_WORDS = frozenset("forces force army navy militia brigade brigades guard guards corps front jihad mission "
+                         "movement".split())
+_AGENT_WORDS = frozenset("gunmen bandits militants insurgents rebels attackers jihadists police security troops "
+                         "soldiers protesters demonstrators rioters".split())
+_ARTICLE = re.compile(r"^(?:The|A|An)\s+")
 _ACCUSER_AFTER = re.compile(r"\s+(?:[\w-]+\s+)?(?:blamed|blames|accused|accuses|denied|denies|vowed)\b")
 _GENERIC_AGENT = re.compile(r"(?:\bby\s+(?:unidentified\s+|unknown\s+|suspected\s+|armed\s+)?|\b)(?P<agent>"
                             r"gunmen|bandits|militants|insurgents|rebels|attackers|jihadists|police|"
                             r"security\s+forces|troops|soldiers|protesters|demonstrators|rioters)\b",
-                            re.IGNORECASE)
+                            )
 _FORCE_CANON = {"soldiers": "forces", "troops": "forces", "army": "forces", "military": "forces",
                 "security forces": "forces", "air force": "forces", "airstrike": "forces", "airstrikes": "forces",
                 "air strike": "forces", "air strikes": "forces", "strike": "forces", "strikes": "forces",
@@ -128,6 +184,7 @@ _ACCORDING = re.compile(r"\baccording\s+to\s+(?P<src>[^,.;:\u2014]{3,70})", re.I
 _CLAUSE_START = re.compile(r"[,;:(\u2014\"\u201c]|(?<![A-Za-z])['\u2018\u2019]|\bthat\b")
 _SELF_CLAIM = re.compile(r"\b(?:says|said|claims|claimed|confirms|confirmed|announced)\s+(?:that\s+)?(?:it|its|they|"
                          r"their)\b")
+_MARKERS = _TRIGGER_KEYS | _CASUALTY_WORDS | _DISPUTE_WORDS
 _PASSIVE_AUX = re.compile(r"\b(?:are|is|was|were|been|be|being)\s+$", re.IGNORECASE)
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
 _SOURCE_WORDS = frozenset("witnesses officials residents police sources medics doctors activists journalists "
@@ -218,9 +275,10 @@ class Incident:
                 "sources": self.sources, "notes": self.notes}
 
 
-@dataclass(slots=True)
+@dataclass
 class _Candidate:
-    """One clause that tells of an event, before candidates are joined into incidents."""
+    """One clause that tells of an event, before candidates are joined into incidents. Who acted and who
+    says so are read only for the candidates that need them."""
 
     sentence_index: int
     sentence: Span
@@ -232,13 +290,34 @@ class _Candidate:
     date: DateMention | None
     place: IncidentPlace | None
     precision: int
-    actors: list[str]
-    claimed_by: list[str]
+    scan: _Scan
+    places: list[ResolvedPlace]
     anaphoric: bool
     disputed: bool
     strategic_event: bool
     triggered: bool          # holds an event word (else only a toll)
     weak: bool               # its event words are all ones like "attack" or "targeted"
+
+    @cached_property
+    def _who(self) -> tuple[list[str], list[str]]:
+        scan, sentence = self.scan, self.sentence
+        vocabulary = scan.words[self.sentence_index]
+        claimants = _claimants(scan.text, sentence.start, sentence.end, vocabulary) \
+            if not _SAY_WORDS.isdisjoint(vocabulary) else []
+        # Who reports an event is not one of its actors, unless it claims the deed ("Al-Shabaab claims
+        # that its fighters", "The Israeli Air Force says it has targeted").
+        self_claim = claimants and _SELF_CLAIM.search(scan.low, sentence.start, sentence.end)
+        actors = [a for a in _actors(scan.text, scan.low, self.start, self.end, self.places, vocabulary)
+                  if self_claim or not any(a.lower() in c.lower() for c in claimants)]
+        return actors, claimants
+
+    @property
+    def actors(self) -> list[str]:
+        return self._who[0]
+
+    @property
+    def claimed_by(self) -> list[str]:
+        return self._who[1]
 
     @property
     def thin(self) -> bool:
@@ -272,36 +351,127 @@ def extract_incidents(doc: Document) -> list[Incident]:
 
 
 # -- candidates ----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Trigger:
+    """An event word or phrase: "clashes", "air strikes", "opened fire"."""
+
+    start: int
+    end: int
+    event_type: str
+    weak: bool
+
+
+@dataclass(slots=True)
+class _Scan:
+    """What one pass over the lower-cased text tells about each sentence: its words and event words.
+    The costlier patterns then run only on the sentences whose words can match them."""
+
+    text: str
+    low: str
+    published: date | None
+    words: list[frozenset[str]]
+    triggers: list[list[_Trigger]]
+
+    def has(self, si: int, vocabulary: frozenset[str]) -> bool:
+        return not vocabulary.isdisjoint(self.words[si])
+
+
+def _scan(text: str, sentences: list[Sentence], published: date | None) -> _Scan:
+    """Only the sentences holding an event, casualty or dispute word are read word by word; they are
+    found by searching the text for the few such words it holds."""
+    low = lower_same_length(text)
+    words: list[frozenset[str]] = [frozenset()] * len(sentences)
+    triggers: list[list[_Trigger]] = [[]] * len(sentences)
+    starts = [s.start for s in sentences]
+    marked: set[int] = set()
+    for word in _MARKERS & frozenset(_WORD.findall(low)):
+        at = low.find(word)
+        while at >= 0:
+            marked.add(bisect.bisect_right(starts, at) - 1)
+            at = low.find(word, at + len(word))
+    for si in marked:
+        sent = sentences[si]
+        vocabulary = frozenset(_WORD.findall(low, sent.start, sent.end))
+        words[si] = vocabulary
+        if not _TRIGGER_KEYS.isdisjoint(vocabulary):
+            triggers[si] = _sentence_triggers(low, sent, vocabulary)
+    return _Scan(text, low, published, words, triggers)
+
+
+def _sentence_triggers(low: str, sent: Sentence, vocabulary: frozenset[str]) -> list[_Trigger]:
+    """The event words of a sentence, found by searching for the ones its vocabulary holds."""
+    found = []
+    for word in _TRIGGER_KEYS & vocabulary:
+        size = len(word)
+        at = low.find(word, sent.start, sent.end)
+        while at >= 0:
+            end = at + size
+            if (at == 0 or not _is_word_char(low[at - 1])) and (end >= len(low) or not _is_word_char(low[end])):
+                hit = _TRIGGER_WORDS.get(word)
+                for rest, event_type, weak in _TRIGGER_PHRASES.get(word, ()):
+                    tail = " " + " ".join(rest)
+                    if low.startswith(tail, end) and not _is_word_char(low[end + len(tail):end + len(tail) + 1]):
+                        hit, end = (event_type, weak), end + len(tail)
+                        break
+                if hit and not _hypothetical(low, max(sent.start, at - 50), at):
+                    found.append(_Trigger(at, end, hit[0], hit[1]))
+            at = low.find(word, at + size, sent.end)
+    found.sort(key=lambda t: t.start)
+    # A phrase's later words are not event words of their own: "drone strikes", "car bomb".
+    return [t for k, t in enumerate(found) if k == 0 or t.start >= found[k - 1].end]
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c in "-'\u2019"
+
+
+def _hypothetical(low: str, start: int, end: int) -> bool:
+    before = [w.strip(".,;:'\"()\u2019\u201c\u201d") for w in low[start:end].split()[-4:]]
+    if not _HYPOTHETICAL_WORDS.isdisjoint(before):
+        return True
+    pairs = set(zip(before, before[1:]))
+    return not _HYPOTHETICAL_PAIRS.isdisjoint(pairs) or (len(before) >= 3 and before[-3] == "accused"
+                                                        and before[-1] == "of")
+
+
 def _candidates(doc: Document, sentences: list[Sentence], published: date | None) -> list[_Candidate]:
     text = doc.text
-    triggers = [m for m in _TRIGGER_RE.finditer(text)
-                if not _HYPOTHETICAL.search(text, max(0, m.start() - 45), m.start())]
+    scan = _scan(text, sentences, published)
     places = [p for p in doc.places if p.place is not None]
     out: list[_Candidate] = []
-    t = p = 0
+    p = 0
     for si, sent in enumerate(sentences):
-        while t < len(triggers) and triggers[t].start() < sent.start:
-            t += 1
-        sent_triggers = []
-        while t < len(triggers) and triggers[t].end() <= sent.end:
-            sent_triggers.append(triggers[t])
-            t += 1
         while p < len(places) and places[p].mention.start < sent.start:
             p += 1
-        sent_places = [rp for rp in places[p:] if rp.mention.end <= sent.end]
-        span = Span(sent.start, sent.end, text[sent.start:sent.end])
-        if _is_heading(text, sent):
+        q = p
+        while q < len(places) and places[q].mention.end <= sent.end:
+            q += 1
+        sent_triggers = scan.triggers[si]
+        has_counts = scan.has(si, _CASUALTY_WORDS)
+        if not (sent_triggers or has_counts or scan.has(si, _DISPUTE_WORDS)) or _is_heading(text, sent):
             continue
+        sent_places = places[p:q]
+        span = Span(sent.start, sent.end, text[sent.start:sent.end])
+        counts = find_counts(text, sent.start, sent.end, scan.low) if has_counts else []
+        dates = find_dates(text, published, sent.start, sent.end, scan.low, scan.words[si])
         if sent_triggers:
-            for seg_start, seg_end, seg_triggers in _segments(text, sent, sent_triggers):
-                out.append(_candidate(doc, si, span, seg_start, seg_end, seg_triggers, sent_places, published))
-        else:
-            counts = find_counts(text, sent.start, sent.end)
-            disputed = bool(_DISPUTE.search(text, sent.start, sent.end))
-            anaphoric = bool(_ANAPHOR.search(text, sent.start, sent.end))
-            if counts or (disputed and anaphoric):
-                out.append(_candidate(doc, si, span, sent.start, sent.end, [], sent_places, published, counts))
+            for seg_start, seg_end, seg_triggers in _segments(scan.low, sent, sent_triggers, scan.words[si]):
+                candidate = _candidate(doc, scan, si, span, seg_start, seg_end, seg_triggers, sent_places,
+                                       [c for c in counts if seg_start <= c.start < seg_end],
+                                       [d for d in dates if seg_start <= d.start < seg_end])
+                if candidate is not None:
+                    out.append(candidate)
+        elif counts or _disputed(scan, si, sent) and _anaphoric(scan, si, sent.start, sent.end):
+            out.append(_candidate(doc, scan, si, span, sent.start, sent.end, [], sent_places, counts, dates))
     return out
+
+
+def _disputed(scan: _Scan, si: int, sent: Sentence | Span) -> bool:
+    return scan.has(si, _DISPUTE_WORDS) and bool(_DISPUTE.search(scan.low, sent.start, sent.end))
+
+
+def _anaphoric(scan: _Scan, si: int, start: int, end: int) -> bool:
+    return scan.has(si, _ANAPHOR_WORDS) and bool(_ANAPHOR.search(scan.low, start, end))
 
 
 def _is_heading(text: str, sent: Sentence) -> bool:
@@ -312,13 +482,17 @@ def _is_heading(text: str, sent: Sentence) -> bool:
     return whole_line and text[sent.end - 1] not in ".!?'\"\u2019\u201d" and text.count(" ", sent.start, sent.end) < 15
 
 
-def _segments(text: str, sent: Sentence, triggers: list[re.Match]):
+def _segments(low: str, sent: Sentence, triggers: list[_Trigger], vocabulary: frozenset[str]):
     """Clauses of a sentence, each holding at least one event word (clauses without one join the
     clause before, or the first clause after)."""
-    cuts = [sent.start] + [m.end() for m in _CLAUSE_BREAK.finditer(text, sent.start, sent.end)] + [sent.end]
+    if len(triggers) == 1:
+        return [(sent.start, sent.end, triggers)]
+    breaks = _CLAUSE_BREAK.finditer(low, sent.start, sent.end) if not _BREAK_WORDS.isdisjoint(vocabulary) \
+        or _BREAK_MARKS.search(low, sent.start, sent.end) else ()
+    cuts = [sent.start] + [m.end() for m in breaks] + [sent.end]
     segments: list[list] = []
     for a, b in zip(cuts, cuts[1:]):
-        inside = [m for m in triggers if a <= m.start() < b]
+        inside = [t for t in triggers if a <= t.start < b]
         if inside or not segments:
             segments.append([a, b, inside])
         else:
@@ -329,76 +503,58 @@ def _segments(text: str, sent: Sentence, triggers: list[re.Match]):
     return [tuple(s) for s in segments if s[2]]
 
 
-def _event_type(words: list[str], counts: list[Count], text: str) -> str | None:
-    types = {_trigger_type(w) for w in words}
-    victims = {v for c in counts for v in c.victims}
-    if "protest" in types or "riot" in types:
+def _event_type(triggers: list[_Trigger], counts: list[Count], low: str, start: int, end: int) -> str:
+    types = {t.event_type for t in triggers}
+    if "protest" in types or "riot" in types:  # police firing on protesters is still a protest (ACLED)
         return "riot" if "riot" in types and "protest" not in types else "protest"
-    strong = {_trigger_type(w) for w in words if w.lower() not in _WEAK}
-    if "explosion_remote_violence" in strong:
-        return "explosion_remote_violence"
-    if "battle" in strong:
-        return "battle"
-    if "violence_against_civilians" in strong:
-        return "violence_against_civilians"
-    if types & {"explosion_remote_violence", "battle", "violence_against_civilians"}:
-        # "attack", "shooting", "struck": armed clash when armed men fall, else violence against civilians
+    strong = {t.event_type for t in triggers if not t.weak}
+    for event_type in ("explosion_remote_violence", "battle", "violence_against_civilians"):
+        if event_type in strong:
+            return event_type
+    if types & VIOLENT:
+        # "attack", "shooting", "struck": an armed clash when armed men fall, else violence against civilians
+        victims = {v for c in counts for v in c.victims}
         if "explosion_remote_violence" in types and not counts:
             return "explosion_remote_violence"
-        if victims & {"soldiers", "police", "militants"} or re.search(r"\bbetween\b", text):
+        if victims & {"soldiers", "police", "militants"} or _BETWEEN.search(low, start, end):
             return "battle"
-        if "explosion_remote_violence" in types and re.search(r"\bair|drone|missile|rocket", text, re.I):
+        if "explosion_remote_violence" in types and _AIR.search(low, start, end):
             return "explosion_remote_violence"
         return "violence_against_civilians"
-    if "strategic_development" in types:
-        return "strategic_development"
-    return None
+    return "strategic_development"
 
 
-def _trigger_type(word: str) -> str:
-    m = _TRIGGER_RE.fullmatch(word)
-    return m.lastgroup if m else "battle"
-
-
-def _candidate(doc: Document, si: int, sentence: Span, start: int, end: int, triggers: list[re.Match],
-               places: list[ResolvedPlace], published: date | None,
-               counts: list[Count] | None = None) -> _Candidate:
-    text = doc.text
-    clause = text[start:end]
-    if counts is None:
-        counts = find_counts(text, start, end)
+def _candidate(doc: Document, scan: _Scan, si: int, sentence: Span, start: int, end: int,
+               triggers: list[_Trigger], places: list[ResolvedPlace], counts: list[Count],
+               dates: list[DateMention]) -> _Candidate | None:
+    text, low = scan.text, scan.low
     counts = [c for c in counts if not c.subset or _SUBSET_OPENS(text, start, c.start)]
-    words = [m.group() for m in triggers]
     if triggers:
-        event_type = _event_type(words, counts, clause)
+        event_type = _event_type(triggers, counts, low, start, end)
     else:  # a toll with no event word: armed men killed suggests a clash
         victims = {v for c in counts for v in c.victims}
         event_type = "battle" if victims & {"soldiers", "police", "militants"} else "violence_against_civilians"
     topic = None
-    if event_type == "strategic_development":
-        joined = " ".join(words)
-        topic = next((name for name, rx in _TOPIC if rx.search(joined)), "other")
-    anchor = triggers[0].start() if triggers else start
-    dates = find_dates(text, published, start, end)
+    anchor = triggers[0].start if triggers else start
     best_date = max(dates, key=lambda d: (d.rank, -abs(d.start - anchor)), default=None)
-    place, precision = _place(doc, sentence, start, end, anchor, places)
-    claimants = _claimants(text, sentence.start, sentence.end)
-    # Who reports an event is not one of its actors, unless it claims the deed ("Al-Shabaab claims that
-    # its fighters", "The Israeli Air Force says it has targeted").
-    self_claim = _SELF_CLAIM.search(text, sentence.start, sentence.end)
-    actors = [a for a in _actors(doc, start, end)
-              if self_claim or not any(a.lower() in c.lower() for c in claimants)]
+    strategic_event = False
+    if event_type == "strategic_development":
+        strategic_event = _strategic_event(low, start, end)
+        if not (strategic_event or best_date):
+            return None  # a truce or talks named, nothing happening to them
+        joined = " ".join(low[t.start:t.end] for t in triggers)
+        topic = next((name for name, rx in _TOPIC if rx.search(joined)), "other")
+    place, precision = _place(doc, low, sentence, start, end, anchor, places)
     return _Candidate(si, sentence, start, end, event_type, topic, counts, best_date, place, precision,
-                      actors, claimants, bool(_ANAPHOR.search(text, start, end)),
-                      bool(_DISPUTE.search(text, sentence.start, sentence.end)),
-                      _strategic_event(text, start, end), bool(triggers),
-                      bool(words) and all(w.lower() in _WEAK for w in words))
+                      scan, places, _anaphoric(scan, si, start, end), _disputed(scan, si, sentence),
+                      strategic_event,
+                      bool(triggers), bool(triggers) and all(t.weak for t in triggers))
 
 
-def _strategic_event(text: str, start: int, end: int) -> bool:
+def _strategic_event(low: str, start: int, end: int) -> bool:
     """Something happens to the talks or the truce ("stalled", "signed"), and not only might ("could fail")."""
-    return any(not _MODAL_BEFORE.search(text, max(start, m.start() - 25), m.start())
-               for m in _STRATEGIC_EVENT.finditer(text, start, end))
+    return any(not _MODAL_BEFORE.search(low, max(start, m.start() - 25), m.start())
+               for m in _STRATEGIC_EVENT.finditer(low, start, end))
 
 
 def _SUBSET_OPENS(text: str, start: int, count_start: int) -> bool:
@@ -406,7 +562,7 @@ def _SUBSET_OPENS(text: str, start: int, count_start: int) -> bool:
     return text[start:count_start].strip().lower() in ("", "including")
 
 
-def _place(doc: Document, sentence: Span, start: int, end: int, anchor: int,
+def _place(doc: Document, low: str, sentence: Span, start: int, end: int, anchor: int,
            places: list[ResolvedPlace]) -> tuple[IncidentPlace | None, int]:
     text = doc.text
     dateline = _DATELINE.match(text, sentence.start)
@@ -417,7 +573,7 @@ def _place(doc: Document, sentence: Span, start: int, end: int, anchor: int,
         m = rp.mention
         if m.start < max(start, floor) or m.end > end or m.role == "demonym":
             continue
-        if _AGENT_BEFORE.search(text, max(0, m.start - 40), m.start) or _ORG_AFTER.match(text, m.end):
+        if _AGENT_BEFORE.search(low, max(0, m.start - 40), m.start) or _ORG_AFTER.match(text, m.end):
             continue
         kind = rp.place.kind
         if kind == "country":
@@ -425,7 +581,7 @@ def _place(doc: Document, sentence: Span, start: int, end: int, anchor: int,
             continue
         if kind not in _SPECIFICITY:
             continue
-        prep = _LOCATIVE_BEFORE.search(text, max(0, m.start - 60), m.start)
+        prep = _LOCATIVE_BEFORE.search(low, max(0, m.start - 60), m.start)
         p = " ".join(prep.group("prep").lower().split()) if prep else None
         key = (_SPECIFICITY[kind] + (1.0 if p and p not in ("of", "from") else 0.0), -abs(m.start - anchor))
         if best_key is None or key > best_key:
@@ -461,15 +617,16 @@ def _city_of_division(rp: ResolvedPlace):
     return place
 
 
-def _actors(doc: Document, start: int, end: int) -> list[str]:
-    text = doc.text
+def _actors(text: str, low: str, start: int, end: int, places: list[ResolvedPlace],
+            vocabulary: frozenset[str]) -> list[str]:
     found: list[tuple[int, str]] = []
-    for m in _GROUP_NAMES.finditer(text, start, end):
-        found.append((m.start(), m.group().replace("Al Shabaab", "Al-Shabaab")))
-    for m in _FORCE_NAME.finditer(text, start, end):
-        name = re.sub(r"^(?:The|A|An)\s+", "", m.group())
-        found.append((m.start(), name))
-    for rp in doc.places:
+    if not _GROUP_WORDS.isdisjoint(vocabulary):
+        for m in _GROUP_NAMES.finditer(text, start, end):
+            found.append((m.start(), m.group().replace("Al Shabaab", "Al-Shabaab")))
+    if not _FORCE_WORDS.isdisjoint(vocabulary):
+        for m in _FORCE_NAME.finditer(text, start, end):
+            found.append((m.start(), _ARTICLE.sub("", m.group())))
+    for rp in places:
         mention = rp.mention
         if mention.role != "demonym" or not (start <= mention.start < end):
             continue
@@ -477,9 +634,9 @@ def _actors(doc: Document, start: int, end: int) -> list[str]:
         if f:
             noun = " ".join(f.group("noun").lower().split())
             found.append((mention.start, f"{mention.text} {_FORCE_CANON.get(noun, noun)}"))
-    for m in _GENERIC_AGENT.finditer(text, start, end):
+    for m in _GENERIC_AGENT.finditer(low, start, end) if not _AGENT_WORDS.isdisjoint(vocabulary) else ():
         if m.start() != m.start("agent") or not text[start:m.start()].strip():  # "by bandits"; "Police open fire"
-            found.append((m.start("agent"), m.group("agent").lower()))
+            found.append((m.start("agent"), m.group("agent")))
     actors: list[str] = []
     for at, name in sorted(found):
         if _ACCUSER_AFTER.match(text, at + len(name)):
@@ -489,11 +646,11 @@ def _actors(doc: Document, start: int, end: int) -> list[str]:
     return actors
 
 
-def _claimants(text: str, start: int, end: int) -> list[str]:
+def _claimants(text: str, start: int, end: int, vocabulary: frozenset[str]) -> list[str]:
     """Who states it: "according to the ministry", "An Afghan official claimed", "Witnesses attribute"."""
     out = []
-    for m in _ACCORDING.finditer(text, start, end):
-        out.append(m.group("src"))
+    if "according" in vocabulary:
+        out.extend(m.group("src") for m in _ACCORDING.finditer(text, start, end))
     for m in _SAY.finditer(text, start, end):
         if _PASSIVE_AUX.search(text, max(start, m.start() - 12), m.start()):
             continue  # "are confirmed killed"

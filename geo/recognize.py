@@ -78,7 +78,7 @@ class Recognizer:
         line_start = 0
         for i, (s, e, t) in enumerate(toks):
             gap = text[prev_end:s]
-            if i == 0 or any(c in _SENTENCE_BREAK for c in gap):
+            if i == 0 or not _SENTENCE_BREAK.isdisjoint(gap):
                 uninformative[i] = True
             if "\n" in gap or i == 0:
                 line_start = i
@@ -114,7 +114,7 @@ class Recognizer:
         while i < n:
             j = i
             line_end = text.find("\n", toks[i][0])
-            line_end = n if line_end < 0 else line_end
+            line_end = len(text) if line_end < 0 else line_end
             while j < n and toks[j][0] < line_end:
                 j += 1
             words = [t for _, _, t in toks[i:j] if len(t) > 3]

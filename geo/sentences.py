@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 
 _BREAK = re.compile(r"[.!?]+['\"\u2019\u201d)]*(?=\s)|\n")
-_WORD_BEFORE = re.compile(r"(\S+)$")
 ABBREVIATIONS = frozenset(
     "mr mrs ms dr gen lt col sgt capt maj gov sen rep st no vs etc jr sr prof rev ft mt inc corp co ltd "
     "jan feb mar apr jun jul aug sep sept oct nov dec adm brig cpl pvt cmdr insp supt approx est".split())
@@ -38,10 +37,10 @@ def split_sentences(text: str) -> list[Sentence]:
 def _ends_sentence(text: str, dot: int) -> bool:
     if text[dot] != ".":
         return True
-    word = _WORD_BEFORE.search(text, max(0, dot - 30), dot)
-    if word is None:
+    space = max(text.rfind(" ", 0, dot), text.rfind("\n", 0, dot))
+    w = text[space + 1:dot].lstrip("(\"'\u201c\u2018")
+    if not w:
         return True
-    w = word.group(1).lstrip("(\"'\u201c\u2018")
     if w.lower() in ABBREVIATIONS or _INITIALS.match(w) or (len(w) == 1 and w.isupper()):
         return False
     return True
