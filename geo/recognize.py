@@ -17,6 +17,7 @@ from .gazetteer import ABBREV, DEMONYM, KIND_CODE, Gazetteer, NameHit
 from .normalize import fold
 
 _TOKEN = re.compile(r"(?:[A-Z][a-z]{0,2}\.){2,}|[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+_TOKEN_SPLIT = re.compile(f"({_TOKEN.pattern})")
 _POSSESSIVE = re.compile(r"['\u2019]s?$")  # "Pakistan's", "Afghans'"
 _MAX_TOKENS = 6
 
@@ -71,20 +72,25 @@ class Recognizer:
 
     # -- tokens and their case evidence -------------------------------------------------------
     def _tokens(self, text: str):
-        toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
-        uninformative = [False] * len(toks)  # capitalised because of its position, not as a name
-        caps_ok = [False] * len(toks)        # an all-caps word that may be a name (dateline, headline)
-        prev_end = 0
+        # re.split with a capturing group hands over words and the gaps between them in one C call.
+        parts = _TOKEN_SPLIT.split(text)
+        n = len(parts) // 2
+        toks = [None] * n
+        uninformative = [False] * n  # capitalised because of its position, not as a name
+        caps_ok = [False] * n        # an all-caps word that may be a name (dateline, headline)
+        pos = 0
         line_start = 0
-        for i, (s, e, t) in enumerate(toks):
-            gap = text[prev_end:s]
+        for i in range(n):
+            gap, t = parts[2 * i], parts[2 * i + 1]
+            s = pos + len(gap)
+            pos = s + len(t)
+            toks[i] = (s, pos, t)
             if i == 0 or not _SENTENCE_BREAK.isdisjoint(gap):
                 uninformative[i] = True
-            if "\n" in gap or i == 0:
+            if i == 0 or "\n" in gap:
                 line_start = i
-            if t.isupper() and len(t) > 2 and (i == line_start or (i > 0 and caps_ok[i - 1] and gap == " ")):
+            if t.isupper() and len(t) > 2 and (i == line_start or (caps_ok[i - 1] and gap == " ")):
                 caps_ok[i] = True
-            prev_end = e
         self._mark_datelines(text, toks, uninformative, caps_ok)
         self._mark_headlines(text, toks, uninformative, caps_ok)
         return toks, uninformative, caps_ok
@@ -117,6 +123,9 @@ class Recognizer:
             line_end = len(text) if line_end < 0 else line_end
             while j < n and toks[j][0] < line_end:
                 j += 1
+            if j - i > 40:  # a paragraph, not a headline
+                i = j
+                continue
             words = [t for _, _, t in toks[i:j] if len(t) > 3]
             if len(words) >= 3:
                 caps = sum(t[0].isupper() for t in words)
