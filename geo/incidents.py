@@ -22,7 +22,7 @@ import bisect
 import itertools
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from datetime import date, timedelta
 from typing import Any
 
@@ -80,7 +80,6 @@ for _type, (_strong, _weak, _phrases) in _LEXICON.items():
         _first, *_rest = _phrase.split()
         _TRIGGER_PHRASES.setdefault(_first, []).append((tuple(_rest), _type, _weakness))
 _TRIGGER_KEYS = frozenset(_TRIGGER_WORDS) | frozenset(_TRIGGER_PHRASES)
-_WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")  # "yesterday's" gives "yesterday"
 # Words before an event word that make it hypothetical or alleged, not reported: "fears of renewed
 # fighting", "could attack", "accusations of border clashes".
 _HYPOTHETICAL_WORDS = frozenset("threaten threatens threatened threatening could would may might will if without no "
@@ -133,14 +132,15 @@ _DISPUTE = re.compile(r"\b(?:disputed?|disputes|denied|denies|deny|rejected|reje
                       r"trading\s+accusations|initiated|fired\s+first|provoked)\b")
 _DATELINE = re.compile(r"^[A-Z][A-Z .'\u2019-]{2,40}(?:,\s*[A-Z][\w .]{1,30})?\s*(?:\([\w .]+\)\s*)?[\u2014\u2013-]+\s",
                        re.MULTILINE)
-_LOCATIVE_BEFORE = re.compile(r"\b(?P<prep>in|near|at|on|outside|across|throughout|into|inside|around|of|from|"
-                              r"within|close\s+to|outskirts\s+of)\s+(?:the\s+)?(?:(?:rural|southern|northern|"
-                              r"eastern|western|central|southwest|southeast|northwest|northeast|"
-                              r"southwestern|southeastern|northwestern|northeastern|occupied|besieged|"
-                              r"city\s+of|town\s+of|village\s+of|province\s+of|region\s+of)\s+)*$")
+_PREPOSITIONS = frozenset("in near at on outside across throughout into inside around of from within".split())
+_TWO_WORD_PREPOSITIONS = frozenset({("close", "to"), ("outskirts", "of")})
+_FEATURE_NOUNS = frozenset("city town village province region district".split())
+_PLACE_MODIFIERS = frozenset("the rural southern northern eastern western central southwest southeast northwest "
+                             "northeast southwestern southeastern northwestern northeastern occupied besieged "
+                             "remote".split())
+_AGENT_WORDS_BEFORE = frozenset({"by", "from", "with"})
 _NEAR = frozenset({"near", "outside", "around", "close to", "outskirts of"})
 _SPREAD = frozenset({"across", "throughout"})
-_AGENT_BEFORE = re.compile(r"\b(?:by|from|with)\s+(?:\w+\s+(?:and|,)\s+)*$")
 _ORG_AFTER = re.compile(r"(?:['\u2019]s)?\s*(?:-\s*)?(?:Air\s+Force|Armed\s+Forces|Defen[cs]e\s+Forces|Army|Navy|"
                         r"Police|Ministry|Government|National\s+Army|Observatory|brokered|backed|led|based)\b")
 _SPECIFICITY = {"city": 3.0, "feature": 3.0, "admin2": 2.5, "admin1": 2.0, "region": 1.5, "water": 1.0}
@@ -160,7 +160,7 @@ _GROUP_NAMES = re.compile(
     r"Sinaloa\s+Cartel|CJNG|Jalisco\s+(?:New\s+Generation\s+)?Cartel|Baloch\s+Liberation\s+Army|BLA)\b")
 # Lower-case words without which the patterns below cannot match, to skip them cheaply.
 _GROUP_WORDS = frozenset("taliban al-shabaab al shabaab hamas hezbollah houthi houthis islamic isis isil boko iswap "
-                         "tehrik-e-taliban ttp rapid rsf wagner m al-qaeda qaeda aqap pkk ypg sdf hts hayat eln farc "
+                         "tehrik-e-taliban ttp rapid rsf wagner m23 al-qaeda qaeda aqap pkk ypg sdf hts hayat eln farc "
                          "jnim adf janjaweed fulani sinaloa cjng jalisco baloch bla".split())
 _FORCE_WORDS = frozenset("forces force army navy militia brigade brigades guard guards corps front jihad mission "
                          "movement".split())
@@ -184,7 +184,8 @@ _ACCORDING = re.compile(r"\baccording\s+to\s+(?P<src>[^,.;:\u2014]{3,70})", re.I
 _CLAUSE_START = re.compile(r"[,;:(\u2014\"\u201c]|(?<![A-Za-z])['\u2018\u2019]|\bthat\b")
 _SELF_CLAIM = re.compile(r"\b(?:says|said|claims|claimed|confirms|confirmed|announced)\s+(?:that\s+)?(?:it|its|they|"
                          r"their)\b")
-_MARKERS = _TRIGGER_KEYS | _CASUALTY_WORDS | _DISPUTE_WORDS
+_VOCABULARY = (_TRIGGER_KEYS | _CASUALTY_WORDS | _DISPUTE_WORDS | _DATE_WORDS | _SAY_WORDS | _ANAPHOR_WORDS
+               | _GROUP_WORDS | _FORCE_WORDS | _AGENT_WORDS | _BREAK_WORDS)
 _PASSIVE_AUX = re.compile(r"\b(?:are|is|was|were|been|be|being)\s+$", re.IGNORECASE)
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
 _SOURCE_WORDS = frozenset("witnesses officials residents police sources medics doctors activists journalists "
@@ -302,8 +303,7 @@ class _Candidate:
     def _who(self) -> tuple[list[str], list[str]]:
         scan, sentence = self.scan, self.sentence
         vocabulary = scan.words[self.sentence_index]
-        claimants = _claimants(scan.text, sentence.start, sentence.end, vocabulary) \
-            if not _SAY_WORDS.isdisjoint(vocabulary) else []
+        claimants = scan.claimants(self.sentence_index, sentence)
         # Who reports an event is not one of its actors, unless it claims the deed ("Al-Shabaab claims
         # that its fighters", "The Israeli Air Force says it has targeted").
         self_claim = claimants and _SELF_CLAIM.search(scan.low, sentence.start, sentence.end)
@@ -369,60 +369,73 @@ class _Scan:
     text: str
     low: str
     published: date | None
-    words: list[frozenset[str]]
+    words: list[frozenset[str]]   # the words of the vocabulary each sentence holds
     triggers: list[list[_Trigger]]
+    _claimants: dict[int, list[str]] = field(default_factory=dict)
 
     def has(self, si: int, vocabulary: frozenset[str]) -> bool:
         return not vocabulary.isdisjoint(self.words[si])
 
+    def claimants(self, si: int, sentence: Span) -> list[str]:
+        """Who a sentence says states it; every clause of the sentence asks."""
+        if si not in self._claimants:
+            self._claimants[si] = _claimants(self.text, sentence.start, sentence.end, self.words[si]) \
+                if self.has(si, _SAY_WORDS) else []
+        return self._claimants[si]
+
 
 def _scan(text: str, sentences: list[Sentence], published: date | None) -> _Scan:
-    """Only the sentences holding an event, casualty or dispute word are read word by word; they are
-    found by searching the text for the few such words it holds."""
+    """One Aho-Corasick pass over the lower-cased text finds every word the extractor looks for (event,
+    casualty, date, dispute, claim and actor words); each sentence gets the set of them it holds, and
+    the costlier patterns run only where those words are."""
     low = lower_same_length(text)
-    words: list[frozenset[str]] = [frozenset()] * len(sentences)
-    triggers: list[list[_Trigger]] = [[]] * len(sentences)
+    words: list[set[str]] = [set() for _ in sentences]
+    hits: list[list[tuple[int, str]]] = [[] for _ in sentences]
     starts = [s.start for s in sentences]
-    marked: set[int] = set()
-    for word in _MARKERS & frozenset(_WORD.findall(low)):
-        at = low.find(word)
-        while at >= 0:
-            marked.add(bisect.bisect_right(starts, at) - 1)
-            at = low.find(word, at + len(word))
-    for si in marked:
-        sent = sentences[si]
-        vocabulary = frozenset(_WORD.findall(low, sent.start, sent.end))
-        words[si] = vocabulary
-        if not _TRIGGER_KEYS.isdisjoint(vocabulary):
-            triggers[si] = _sentence_triggers(low, sent, vocabulary)
-    return _Scan(text, low, published, words, triggers)
+    size = len(low)
+    for last, word in _automaton().iter(low):
+        at = last - len(word) + 1
+        if (at and _is_word_char(low[at - 1])) or (last + 1 < size and _is_word_char(low[last + 1])):
+            continue
+        si = bisect.bisect_right(starts, at) - 1
+        if si >= 0 and at < sentences[si].end:
+            words[si].add(word)
+            if word in _TRIGGER_KEYS:
+                hits[si].append((at, word))
+    triggers = [_sentence_triggers(low, sentences[si], h) if h else [] for si, h in enumerate(hits)]
+    return _Scan(text, low, published, [frozenset(w) for w in words], triggers)
 
 
-def _sentence_triggers(low: str, sent: Sentence, vocabulary: frozenset[str]) -> list[_Trigger]:
-    """The event words of a sentence, found by searching for the ones its vocabulary holds."""
+@lru_cache(maxsize=1)
+def _automaton():
+    import ahocorasick
+    automaton = ahocorasick.Automaton()
+    for word in _VOCABULARY:
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
+
+
+def _sentence_triggers(low: str, sent: Sentence, hits: list[tuple[int, str]]) -> list[_Trigger]:
+    """The event words and phrases of a sentence, from the positions of their first words."""
     found = []
-    for word in _TRIGGER_KEYS & vocabulary:
-        size = len(word)
-        at = low.find(word, sent.start, sent.end)
-        while at >= 0:
-            end = at + size
-            if (at == 0 or not _is_word_char(low[at - 1])) and (end >= len(low) or not _is_word_char(low[end])):
-                hit = _TRIGGER_WORDS.get(word)
-                for rest, event_type, weak in _TRIGGER_PHRASES.get(word, ()):
-                    tail = " " + " ".join(rest)
-                    if low.startswith(tail, end) and not _is_word_char(low[end + len(tail):end + len(tail) + 1]):
-                        hit, end = (event_type, weak), end + len(tail)
-                        break
-                if hit and not _hypothetical(low, max(sent.start, at - 50), at):
-                    found.append(_Trigger(at, end, hit[0], hit[1]))
-            at = low.find(word, at + size, sent.end)
-    found.sort(key=lambda t: t.start)
+    for at, word in hits:
+        end = at + len(word)
+        hit = _TRIGGER_WORDS.get(word)
+        for rest, event_type, weak in _TRIGGER_PHRASES.get(word, ()):
+            tail = " " + " ".join(rest)
+            if low.startswith(tail, end) and not _is_word_char(low[end + len(tail):end + len(tail) + 1]):
+                hit, end = (event_type, weak), end + len(tail)
+                break
+        if hit and not _hypothetical(low, max(sent.start, at - 50), at):
+            found.append(_Trigger(at, end, hit[0], hit[1]))
     # A phrase's later words are not event words of their own: "drone strikes", "car bomb".
-    return [t for k, t in enumerate(found) if k == 0 or t.start >= found[k - 1].end]
+    return [t for n, t in enumerate(found) if n == 0 or t.start >= found[n - 1].end]
 
 
 def _is_word_char(c: str) -> bool:
-    return c.isalnum() or c in "-'\u2019"
+    """Letters, digits and hyphens make words ("cease-fire"); an apostrophe ends one ("yesterday's")."""
+    return c.isalnum() or c == "-"
 
 
 def _hypothetical(low: str, start: int, end: int) -> bool:
@@ -573,7 +586,8 @@ def _place(doc: Document, low: str, sentence: Span, start: int, end: int, anchor
         m = rp.mention
         if m.start < max(start, floor) or m.end > end or m.role == "demonym":
             continue
-        if _AGENT_BEFORE.search(low, max(0, m.start - 40), m.start) or _ORG_AFTER.match(text, m.end):
+        before = _words_before(low, m.start)
+        if _is_agent(before) or _ORG_AFTER.match(text, m.end):
             continue
         kind = rp.place.kind
         if kind == "country":
@@ -581,8 +595,7 @@ def _place(doc: Document, low: str, sentence: Span, start: int, end: int, anchor
             continue
         if kind not in _SPECIFICITY:
             continue
-        prep = _LOCATIVE_BEFORE.search(low, max(0, m.start - 60), m.start)
-        p = " ".join(prep.group("prep").lower().split()) if prep else None
+        p = _preposition(before)
         key = (_SPECIFICITY[kind] + (1.0 if p and p not in ("of", "from") else 0.0), -abs(m.start - anchor))
         if best_key is None or key > best_key:
             best, best_key, best_prep = rp, key, p
@@ -602,6 +615,35 @@ def _place(doc: Document, low: str, sentence: Span, start: int, end: int, anchor
         return IncidentPlace(rp.place.name, rp.place.geonameid, rp.place.country, None, None, "country",
                              None, rp.mention.start, rp.mention.end), 3
     return None, 3
+
+
+def _words_before(low: str, at: int) -> list[str]:
+    """The words before a position, nearest first, without their punctuation."""
+    return [w.strip(".,;:'\"()\u2019\u201c\u201d") for w in reversed(low[max(0, at - 60):at].split())]
+
+
+def _is_agent(before: list[str]) -> bool:
+    """"mediation by Qatar", "by Turkey and Qatar": the place acts or helps, it is not where."""
+    return bool(before) and (before[0] in _AGENT_WORDS_BEFORE or (
+        len(before) > 2 and before[0] == "and" and before[2] in _AGENT_WORDS_BEFORE))
+
+
+def _preposition(before: list[str]) -> str | None:
+    """The preposition a place follows, past words like "the", "rural", "city of": "in", "near"."""
+    k = 0
+    while k < len(before):
+        w = before[k]
+        if w == "of" and k + 1 < len(before) and before[k + 1] in _FEATURE_NOUNS:
+            k += 2
+            continue
+        if k + 1 < len(before) and (before[k + 1], w) in _TWO_WORD_PREPOSITIONS:
+            return f"{before[k + 1]} {w}"
+        if w in _PREPOSITIONS:
+            return w
+        if w not in _PLACE_MODIFIERS:
+            return None
+        k += 1
+    return None
 
 
 def _city_of_division(rp: ResolvedPlace):

@@ -80,16 +80,16 @@ class Resolver:
 
         chosen: dict[str, tuple[int, float, list]] = {}
         out: list[ResolvedPlace] = []
-        for k, (m, (idx, rows, base)) in enumerate(zip(mentions, scored)):
-            score = (base + self.context_weight * np.sqrt(share[rows["country"]])
-                     + self.admin1_weight * np.sqrt(admin1_share[rows["admin1"]]))
-            if m.qualified_by is not None:
-                score = score + self.qualifier_weight * self._qualified(rows, mentions[m.qualified_by],
-                                                                         scored[m.qualified_by])
+        for m, (idx, rows, base) in zip(mentions, scored):
             name = fold(m.text)
             if name in chosen and m.qualified_by is None:
-                best_i, p, alts = chosen[name]
+                best_i, p, alts = chosen[name]  # one sense per discourse
             else:
+                score = (base + self.context_weight * np.sqrt(share[rows["country"]])
+                         + self.admin1_weight * np.sqrt(admin1_share[rows["admin1"]]))
+                if m.qualified_by is not None:
+                    score = score + self.qualifier_weight * self._qualified(rows, mentions[m.qualified_by],
+                                                                             scored[m.qualified_by])
                 order = np.argsort(-score)[:ALTERNATIVES + 1]
                 probs = np.exp(score[order] - score[order[0]])
                 probs = probs / np.exp(score - score[order[0]]).sum()
