@@ -50,8 +50,17 @@ def cmd_extract(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate import as_dict, default_eval_dir, evaluate_corpus, format_table
+    from .evaluate import as_dict, default_eval_dir, default_incident_dir, evaluate_corpus, evaluate_incidents, \
+        format_table
     from .pipeline import default_pipeline
+    if args.incidents is not None:
+        folder = Path(args.incidents) if args.incidents else default_incident_dir()
+        if not (folder / "gold.jsonl").is_file():
+            raise CommandError(f"{folder}: no gold.jsonl (an incidents evaluation folder holds gold.jsonl and "
+                               "articles/<id>.txt)")
+        score, _ = evaluate_incidents(folder, default_pipeline(demonyms=not args.no_demonyms))
+        print(json.dumps(as_dict(score), indent=None if args.json else 2))
+        return 0
     paths = [Path(p) for p in args.corpus] if args.corpus else sorted(default_eval_dir().glob("*.jsonl"))
     if not paths:
         raise CommandError(f"no corpus given and none found in {default_eval_dir()}")
@@ -130,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="recognition P/R/F1 and acc@161km on gold corpora")
     p.add_argument("corpus", nargs="*", help="gold JSONL files (default: ../shared/eval/geoparse/*.jsonl)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--incidents", nargs="?", const="", metavar="DIR", help="score incidents instead: detection "
+                   "P/R/F1 and type, killed, wounded, date, country accuracy (default DIR: "
+                   "../shared/eval/incidents)")
     p.add_argument("--no-demonyms", action="store_true", help="as extract --no-demonyms")
     p.set_defaults(func=cmd_evaluate)
 

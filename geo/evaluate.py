@@ -89,3 +89,104 @@ def format_table(scores: list[GeoparseScore]) -> str:
 
 def as_dict(score: GeoparseScore) -> dict:
     return asdict(score)
+
+
+# -- incidents -------------------------------------------------------------------------------------
+@dataclass
+class IncidentScore:
+    articles: int
+    gold: int
+    predicted: int
+    precision: float
+    recall: float
+    f1: float
+    type_acc: float | None
+    killed_acc: float | None
+    wounded_acc: float | None
+    date_acc: float | None
+    country_acc: float | None
+
+
+def _incident_point(inc: dict) -> tuple[float, float] | None:
+    place = inc.get("place") if isinstance(inc.get("place"), dict) else {}
+    lat, lon = place.get("lat", inc.get("lat")), place.get("lon", inc.get("lon"))
+    return None if lat is None or lon is None else (float(lat), float(lon))
+
+
+def _incident_country(inc: dict) -> str:
+    place = inc.get("place") if isinstance(inc.get("place"), dict) else {}
+    return (place.get("country") or inc.get("country") or inc.get("country_iso2") or "").upper()
+
+
+def _count_right(gold: dict, pred: dict, key: str) -> bool | None:
+    """Whether a predicted count is right: inside the gold range where it has one (None: not scored)."""
+    if gold.get(key) is None:
+        return None
+    value = pred.get(key)
+    if value is None:
+        return False
+    low, high = gold.get(key + "_low"), gold.get(key + "_high")
+    return low <= value <= high if low is not None and high is not None else value == gold[key]
+
+
+def score_incidents(gold: dict[str, dict], predicted: dict[str, list[dict]]) -> IncidentScore:
+    """Per article, each gold incident takes the nearest unused prediction within 25 km (precision 1)
+    or 100 km (2 and 3); one with no point takes the first unused prediction in its country or with
+    none. Then type, counts, date and country are compared over the matched pairs."""
+    tp = fp = fn = 0
+    right = {k: [0, 0] for k in ("type", "killed", "wounded", "date", "country")}
+    for doc_id, g in gold.items():
+        preds = predicted.get(doc_id, [])
+        used = [False] * len(preds)
+        for gi in g["incidents"]:
+            gp, best, best_km = _incident_point(gi), None, None
+            for i, pi in enumerate(preds):
+                if used[i]:
+                    continue
+                if gp is None:
+                    if best is None and _incident_country(pi) in ("", gi["country_iso2"].upper()):
+                        best, best_km = i, 0.0
+                    continue
+                pp = _incident_point(pi)
+                if pp is None:
+                    continue
+                d = km(gp, pp)
+                if d <= (25 if gi.get("geo_precision", 1) == 1 else 100) and (best_km is None or d < best_km):
+                    best, best_km = i, d
+            if best is None:
+                fn += 1
+                continue
+            used[best] = True
+            tp += 1
+            pi = preds[best]
+            pairs = {"type": pi.get("event_type") == gi["event_type"],
+                     "killed": _count_right(gi, pi, "killed"), "wounded": _count_right(gi, pi, "wounded"),
+                     "date": pi.get("date") == gi["date"] if gi.get("date") else None,
+                     "country": _incident_country(pi) == gi["country_iso2"].upper()}
+            for key, ok in pairs.items():
+                if ok is not None:
+                    right[key][0] += ok
+                    right[key][1] += 1
+        fp += used.count(False)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    acc = {k: round(a / n, 3) if n else None for k, (a, n) in right.items()}
+    return IncidentScore(len(gold), tp + fn, tp + fp, round(precision, 3), round(recall, 3),
+                         round(2 * precision * recall / (precision + recall), 3) if precision + recall else 0.0,
+                         acc["type"], acc["killed"], acc["wounded"], acc["date"], acc["country"])
+
+
+def evaluate_incidents(folder: Path, pipeline: Pipeline) -> tuple[IncidentScore, dict[str, list[dict]]]:
+    """Extract the incidents of `folder/articles/<id>.txt` and score them against `folder/gold.jsonl`."""
+    from .sources import InputProblem, read_files
+    with open(folder / "gold.jsonl", encoding="utf-8") as f:
+        gold = {str(d["id"]): d for d in (json.loads(line) for line in f if line.strip())}
+    predicted: dict[str, list[dict]] = {}
+    for item in read_files([str(folder / "articles" / f"{doc_id}.txt") for doc_id in gold]):
+        if not isinstance(item, InputProblem):
+            predicted[item.id] = [i.as_json() for i in pipeline(item).incidents]
+    return score_incidents(gold, predicted), predicted
+
+
+def default_incident_dir() -> Path:
+    return default_eval_dir().parent / "incidents"

@@ -31,7 +31,6 @@ from .dates import MONTHS, WEEKDAYS, DateMention, find_dates
 from .document import Document, ResolvedPlace
 from .normalize import lower_same_length
 from .geodesy import km
-from .normalize import fold
 from .sentences import Sentence, split_sentences
 
 EVENT_TYPES = ("battle", "explosion_remote_violence", "violence_against_civilians", "protest", "riot",
@@ -43,7 +42,7 @@ VIOLENT = frozenset(EVENT_TYPES[:3]) | {"riot"}
 _LEXICON = {
     "explosion_remote_violence": (
         "airstrike airstrikes air-strike air-strikes missile missiles rocket rockets shelling shelled artillery "
-        "mortar mortars bomb bombs bombing bombings bombed bomber bombers explosion explosions explode explodes "
+        "shells mortar mortars bomb bombs bombing bombings bombed bomber bombers explosion explosions explode explodes "
         "exploded exploding blast blasts ied ieds grenade grenades landmine landmines bombardment bombardments",
         "drone drones targeted struck",
         ["air strike", "air strikes", "air raid", "air raids", "drone strike", "drone strikes", "drone attack",
@@ -58,7 +57,7 @@ _LEXICON = {
     "violence_against_civilians": (
         "massacre massacred abducted abduction abductions kidnapped kidnapping kidnappings executed execution "
         "executions lynched lynching stabbing beheaded killings assassinated assassination",
-        "shooting shootings gunmen attack attacks attacked",
+        "shooting shootings gunmen gunfire attack attacks attacked",
         ["shot dead"]),
     "protest": ("protest protests protesters protestors protested protesting demonstration demonstrations "
                 "demonstrators demonstrated demonstrating rally rallies marched marchers sit-in sit-ins", "", []),
@@ -102,6 +101,9 @@ _DISPUTE_WORDS = frozenset("dispute disputed disputes denied denies deny rejecte
 _SAY_WORDS = frozenset("says said claims claimed reports reported confirms confirmed stated states announced "
                        "announces told tells attribute attributes attributed estimated maintained added echoed "
                        "according".split())
+_BACKGROUND = re.compile(r"\b(?:in|over|during|throughout)\s+(?:recent|the\s+past|the\s+last|past)\s+(?:few\s+)?"
+                         r"(?:days|weeks|months|years|decades?)\b|\bso\s+far\s+this\s+(?:year|month)\b|"
+                         r"\bsince\s+the\s+(?:start|beginning)\s+of\b|\bstepped\s+up\b")
 _BETWEEN = re.compile(r"\bbetween\b")
 _AIR = re.compile(r"\b(?:air|drone|missile|rocket)")
 _DIGIT = re.compile(r"\d")
@@ -165,13 +167,13 @@ _GROUP_WORDS = frozenset("taliban al-shabaab al shabaab hamas hezbollah houthi h
 _FORCE_WORDS = frozenset("forces force army navy militia brigade brigades guard guards corps front jihad mission "
                          "movement".split())
 _AGENT_WORDS = frozenset("gunmen bandits militants insurgents rebels attackers jihadists police security troops "
-                         "soldiers protesters demonstrators rioters".split())
+                         "soldiers protesters demonstrators rioters gang gangs".split())
 _ARTICLE = re.compile(r"^(?:The|A|An)\s+")
 _ACCUSER_AFTER = re.compile(r"\s+(?:[\w-]+\s+)?(?:blamed|blames|accused|accuses|denied|denies|vowed)\b")
 _GENERIC_AGENT = re.compile(r"(?:\bby\s+(?:unidentified\s+|unknown\s+|suspected\s+|armed\s+)?|\b)(?P<agent>"
                             r"gunmen|bandits|militants|insurgents|rebels|attackers|jihadists|police|"
-                            r"security\s+forces|troops|soldiers|protesters|demonstrators|rioters)\b",
-                            )
+                            r"security\s+forces|troops|soldiers|protesters|demonstrators|rioters|gang\s+members|"
+                            r"gangs?)\b")
 _FORCE_CANON = {"soldiers": "forces", "troops": "forces", "army": "forces", "military": "forces",
                 "security forces": "forces", "air force": "forces", "airstrike": "forces", "airstrikes": "forces",
                 "air strike": "forces", "air strikes": "forces", "strike": "forces", "strikes": "forces",
@@ -183,7 +185,7 @@ _SAY = re.compile(r"\b(?:says|said|claims|claimed|reports|reported|confirms|conf
 _ACCORDING = re.compile(r"\baccording\s+to\s+(?P<src>[^,.;:\u2014]{3,70})", re.IGNORECASE)
 _CLAUSE_START = re.compile(r"[,;:(\u2014\"\u201c]|(?<![A-Za-z])['\u2018\u2019]|\bthat\b")
 _SELF_CLAIM = re.compile(r"\b(?:says|said|claims|claimed|confirms|confirmed|announced)\s+(?:that\s+)?(?:it|its|they|"
-                         r"their)\b")
+                         r"their)\b|\bclaim(?:s|ed)?\s+responsibility\b")
 _VOCABULARY = (_TRIGGER_KEYS | _CASUALTY_WORDS | _DISPUTE_WORDS | _DATE_WORDS | _SAY_WORDS | _ANAPHOR_WORDS
                | _GROUP_WORDS | _FORCE_WORDS | _AGENT_WORDS | _BREAK_WORDS)
 _PASSIVE_AUX = re.compile(r"\b(?:are|is|was|were|been|be|being)\s+$", re.IGNORECASE)
@@ -547,6 +549,8 @@ def _candidate(doc: Document, scan: _Scan, si: int, sentence: Span, start: int, 
     else:  # a toll with no event word: armed men killed suggests a clash
         victims = {v for c in counts for v in c.victims}
         event_type = "battle" if victims & {"soldiers", "police", "militants"} else "violence_against_civilians"
+    if _BACKGROUND.search(low, start, end):
+        return None  # "attacks in recent months", "so far this year": a tally, not an event
     topic = None
     anchor = triggers[0].start if triggers else start
     best_date = max(dates, key=lambda d: (d.rank, -abs(d.start - anchor)), default=None)
@@ -653,8 +657,9 @@ def _city_of_division(rp: ResolvedPlace):
     if place.kind not in ("admin1", "admin2") or rp.mention.feature in ("admin1", "admin2"):
         return place
     for alt, _score in rp.alternatives:
-        if alt.kind == "city" and alt.country == place.country and fold(alt.name) == fold(place.name) \
-                and km((alt.lat, alt.lon), (place.lat, place.lon)) < 60:
+        # The alternatives are other readings of the same words, so a city among them nearby is the
+        # city of that name ("Jenin" the governorate, "Janīn" the city).
+        if alt.kind == "city" and alt.country == place.country and km((alt.lat, alt.lon), (place.lat, place.lon)) < 60:
             return alt
     return place
 
@@ -670,7 +675,7 @@ def _actors(text: str, low: str, start: int, end: int, places: list[ResolvedPlac
             found.append((m.start(), _ARTICLE.sub("", m.group())))
     for rp in places:
         mention = rp.mention
-        if mention.role != "demonym" or not (start <= mention.start < end):
+        if not (mention.role == "demonym" or rp.place.kind == "country") or not (start <= mention.start < end):
             continue
         f = _FORCE_AFTER.match(text, mention.end)
         if f:
@@ -732,7 +737,8 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
         continues = last_violent is not None and (
             (c.anaphoric and (not c.counts or c.disputed) and (c.event_type in VIOLENT or not c.event_type or
                                                                 c.disputed))
-            or (not c.triggered and c.counts and c.sentence_index - last_violent[1] <= 2)
+            or (not c.triggered and c.counts and c.sentence_index - last_violent[1] <= 2
+                and _places_compatible(last_violent[0], c))
             or (c.disputed and not c.triggered))
         if continues and c.event_type == "strategic_development":
             continues = False
@@ -741,8 +747,8 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
             _continue(inc, c)
             last_violent = (inc, c.sentence_index)
             continue
-        if c.event_type is None or c.thin or not c.triggered:
-            continue
+        if c.event_type is None or c.thin or not (c.triggered or (c.place and c.place.has_point)):
+            continue  # a toll alone makes an incident only where the sentence places it
         target = next((inc for inc in reversed(incidents) if _same_event(inc, c)), None)
         if target is None:
             target = _new_incident(c, doc, published, dominant)
@@ -793,6 +799,14 @@ def _new_incident(c: _Candidate, doc: Document, published: date | None, dominant
     return inc
 
 
+def _places_compatible(inc: Incident, c: _Candidate) -> bool:
+    """The same place, or one of them not placed below the country."""
+    if inc.point and c.place and c.place.has_point:
+        limit = 25 if max(inc.geo_precision, c.precision) == 1 else 100
+        return km(inc.point, (c.place.lat, c.place.lon)) <= limit
+    return not (inc.country and c.place and c.place.country and inc.country != c.place.country)
+
+
 def _same_event(inc: Incident, c: _Candidate) -> bool:
     """Another clause telling of the same event: same type and topic, compatible place and date, and
     not two different tolls."""
@@ -800,12 +814,8 @@ def _same_event(inc: Incident, c: _Candidate) -> bool:
         return False
     if inc.killed_text and c.counts:
         return False
-    if inc.point and c.place and c.place.has_point:
-        limit = 25 if max(inc.geo_precision, c.precision) == 1 else 100
-        if km(inc.point, (c.place.lat, c.place.lon)) > limit:
-            return False
-    elif inc.country and c.place and c.place.country and inc.country != c.place.country \
-            and inc.event_type != "strategic_development":
+    if not _places_compatible(inc, c) and not (inc.event_type == "strategic_development"
+                                               and not (inc.point and c.place and c.place.has_point)):
         return False
     if c.date and inc.date_from == "text" and inc.date:
         if c.date.precision == "day" and inc.date_precision == "day":

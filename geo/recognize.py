@@ -203,7 +203,8 @@ class Recognizer:
     def _match_run(self, text, toks, i, j, key, uninformative, caps_ok, surnames) -> list[Mention]:
         out: list[Mention] = []
         # A title before the run makes the run a person's name.
-        if i > 0 and fold(toks[i - 1][2]) in TITLES and text[toks[i - 1][1]:toks[i][0]] in (" ", ". "):
+        if i > 0 and fold(toks[i - 1][2]) in TITLES and text[toks[i - 1][1]:toks[i][0]] in (" ", ". ") \
+                and toks[i - 1][2] != "by":  # "By Jessica Williams" is a byline; "killed by Israeli fire" is not
             surnames.add(key(j - 1))
             return out
         # Sentence-opening function words ("In", "But") are not part of the name that follows.
