@@ -29,6 +29,7 @@ from typing import Any
 from .casualties import Count, find_counts
 from .dates import MONTHS, WEEKDAYS, DateMention, find_dates
 from .document import Document, ResolvedPlace
+from .gazetteer import Gazetteer
 from .normalize import lower_same_length
 from .geodesy import km
 from .sentences import Sentence, split_sentences
@@ -334,19 +335,23 @@ class _Candidate:
 
 
 class IncidentExtractor:
-    """Pipeline component: fills `doc.incidents` from the sentences and the resolved places."""
+    """Pipeline component: fills `doc.incidents` from the sentences and the resolved places. The
+    gazetteer names the country of an incident the text places only by its article's country."""
+
+    def __init__(self, gazetteer: Gazetteer | None = None) -> None:
+        self.gazetteer = gazetteer
 
     def __call__(self, doc: Document) -> Document:
-        doc.incidents = extract_incidents(doc)
+        doc.incidents = extract_incidents(doc, self.gazetteer)
         return doc
 
 
-def extract_incidents(doc: Document) -> list[Incident]:
+def extract_incidents(doc: Document, gazetteer: Gazetteer | None = None) -> list[Incident]:
     text = doc.text
     published = doc.article.published
     sentences = split_sentences(text)
     candidates = _candidates(doc, sentences, published)
-    incidents = _assemble(candidates, doc, published)
+    incidents = _assemble(candidates, doc, published, gazetteer)
     for inc in incidents:
         inc.sources = [doc.article.id]
     return incidents
@@ -722,10 +727,11 @@ def _claimants(text: str, start: int, end: int, vocabulary: frozenset[str]) -> l
 
 
 # -- assembly -----------------------------------------------------------------------------------
-def _assemble(candidates: list[_Candidate], doc: Document, published: date | None) -> list[Incident]:
+def _assemble(candidates: list[_Candidate], doc: Document, published: date | None,
+              gazetteer: Gazetteer | None) -> list[Incident]:
     incidents: list[Incident] = []
     last_violent: tuple[Incident, int] | None = None
-    dominant = _dominant_country(doc)
+    dominant = _dominant_country(doc, gazetteer) if candidates else None
     for c in candidates:
         when = c.date.date if c.date else None
         if when and published and not (published - timedelta(days=_BACKGROUND_DAYS) <= when
@@ -760,7 +766,7 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
     return incidents
 
 
-def _dominant_country(doc: Document) -> IncidentPlace | None:
+def _dominant_country(doc: Document, gazetteer: Gazetteer | None) -> IncidentPlace | None:
     """The country most places of the article are in, when one clearly leads: where an incident the
     text does not place happened, at country precision and with no point."""
     tally: dict[str, int] = {}
@@ -776,6 +782,9 @@ def _dominant_country(doc: Document) -> IncidentPlace | None:
     if len(ranked) > 1 and ranked[0][1] < 2 * ranked[1][1]:
         return None
     code = ranked[0][0]
+    if code not in names and gazetteer is not None and code in gazetteer.country_places:
+        country = gazetteer.place(gazetteer.country_places[code])
+        names[code] = (country.name, country.geonameid)
     name, geonameid = names.get(code, (code, None))
     return IncidentPlace(name, geonameid, code, None, None, "country")
 

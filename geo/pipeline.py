@@ -37,7 +37,8 @@ def geoparser(gazetteer: Gazetteer | None = None, demonyms: bool = True) -> Pipe
 def incident_pipeline(gazetteer: Gazetteer | None = None, demonyms: bool = True) -> Pipeline:
     """Places, then the incidents told of them. Actors are read from demonyms ("Afghan forces"),
     so without demonyms they are only named groups."""
-    return Pipeline(geoparser(gazetteer, demonyms).components + [IncidentExtractor()])
+    gaz = gazetteer or load_gazetteer()
+    return Pipeline(geoparser(gaz, demonyms).components + [IncidentExtractor(gaz)])
 
 
 @lru_cache(maxsize=2)

@@ -22,7 +22,7 @@ def test_extract_files_follows_the_contract():
     assert r.returncode == 0, r.stderr
     (line,) = r.stdout.splitlines()
     doc = json.loads(line)
-    assert doc["id"] == SEED.stem and doc["incidents"] == [] or isinstance(doc["incidents"], list)
+    assert doc["id"] == SEED.stem and isinstance(doc["incidents"], list)
     text = SEED.read_text(encoding="utf-8")
     assert doc["places"] and all(text[p["start"]:p["end"]] == p["text"] for p in doc["places"])
     assert [p["start"] for p in doc["places"]] == sorted(p["start"] for p in doc["places"])
@@ -99,3 +99,42 @@ def test_demonyms_can_be_left_out():
     assert kinds == ["demonym", "city", "country"]
     kinds = [p["kind"] for p in json.loads(geo("extract", "--no-demonyms", "--jsonl", "-", stdin=text).stdout)["places"]]
     assert kinds == ["city", "country"]
+
+
+def test_extract_seed_incidents_with_publication_date():
+    r = geo("extract", str(SEED), "--published", "2025-11-08")
+    assert r.returncode == 0, r.stderr
+    incidents = json.loads(r.stdout)["incidents"]
+    battle = next(i for i in incidents if i["date"] == "2025-11-06")
+    assert battle["event_type"] == "battle" and (battle["killed"], battle["wounded"]) == (4, 5)
+    assert battle["contested"] and battle["place"]["country"] in ("AF", "PK")
+    text = SEED.read_text(encoding="utf-8")
+    for i in incidents:
+        assert text[i["evidence"]["start"]:i["evidence"]["end"]] == i["evidence"]["text"]
+
+
+def test_publication_date_from_the_text_html_metadata_and_a_relative_stamp(tmp_path):
+    stated = tmp_path / "stated.txt"
+    stated.write_text("Clashes in Kandahar\nPublished: 2025-06-15\n\nTwo soldiers were killed in clashes in "
+                      "Kandahar yesterday.\n")
+    html = tmp_path / "page.html"
+    html.write_text("<html><head><title>Clashes</title><meta property='article:published_time' "
+                    "content='2025-03-02T08:00:00Z'></head><body><article><p>Two soldiers were killed in "
+                    "clashes in Kandahar yesterday, officials said on the record to reporters.</p></article>"
+                    "</body></html>")
+    relative = tmp_path / "relative.txt"
+    relative.write_text("Clashes in Kandahar\n\n3 days ago\n\nTwo soldiers were killed in clashes in Kandahar "
+                        "yesterday.\n")
+    r = geo("extract", str(stated), str(html), str(relative), "--retrieved", "2025-11-11")
+    assert r.returncode == 0, r.stderr
+    dates = {d["id"]: d["incidents"][0]["date"] for d in map(json.loads, r.stdout.splitlines())}
+    assert dates == {"stated": "2025-06-14", "page": "2025-03-01", "relative": "2025-11-07"}
+
+
+def test_evaluate_incidents_reports_the_scores():
+    from conftest import requires_shared
+    requires_shared("eval", "incidents")
+    r = geo("evaluate", "--incidents", "--json")
+    assert r.returncode == 0, r.stderr
+    score = json.loads(r.stdout)
+    assert score["articles"] == 9 and 0.0 <= score["f1"] <= 1.0
