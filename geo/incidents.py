@@ -123,8 +123,8 @@ _MODAL_BEFORE = re.compile(r"\b(?:could|would|may|might|will|shall|to|if|not|nev
 _CLAUSE_BREAK = re.compile(r"\s+(?:after|following|amid|before|since|despite|due\s+to|because\s+of)\s+|"
                            r",\s+(?:which|who|where|while|but|adding|as)\b|;\s*|\s+[\u2014\u2013]\s+|"
                            r",\s+including\s+")
-_BREAK_WORDS = frozenset("after following amid before since despite due because which who where while but adding as "
-                         "including".split())
+_BREAK_WORDS = frozenset("after following amid before since despite due because which who where while but adding "
+                         "including".split())  # not "as": a substring of too many words to look for
 _BREAK_MARKS = re.compile(r"[;\u2014\u2013]")
 _ANAPHOR = re.compile(r"\b(?:the|this|that|these|those)\s+(?:\w+\s+){0,2}?(?:account|accounts|report|claim|"
                       r"shooting|attack|attacks|clash|clashes|fighting|strike|strikes|incident|violence|"
@@ -162,7 +162,7 @@ _GROUP_NAMES = re.compile(
     r"Al\s+Qaeda|AQAP|PKK|YPG|SDF|HTS|Hayat\s+Tahrir\s+al-Sham|ELN|FARC|JNIM|ADF|Janjaweed|Fulani\s+militias?|"
     r"Sinaloa\s+Cartel|CJNG|Jalisco\s+(?:New\s+Generation\s+)?Cartel|Baloch\s+Liberation\s+Army|BLA)\b")
 # Lower-case words without which the patterns below cannot match, to skip them cheaply.
-_GROUP_WORDS = frozenset("taliban al-shabaab al shabaab hamas hezbollah houthi houthis islamic isis isil boko iswap "
+_GROUP_WORDS = frozenset("taliban al-shabaab shabaab hamas hezbollah houthi houthis islamic isis isil boko iswap "
                          "tehrik-e-taliban ttp rapid rsf wagner m23 al-qaeda qaeda aqap pkk ypg sdf hts hayat eln farc "
                          "jnim adf janjaweed fulani sinaloa cjng jalisco baloch bla".split())
 _FORCE_WORDS = frozenset("forces force army navy militia brigade brigades guard guards corps front jihad mission "

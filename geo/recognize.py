@@ -149,17 +149,15 @@ class Recognizer:
                 folded[k] = fold(_POSSESSIVE.sub("", toks[k][2]))
             return folded[k]
 
-        def name_like(k: int) -> bool:
-            t = toks[k][2]
-            if t.isupper() and len(t) > 1:
-                return caps_ok[k] or len(t) <= 5
-            return t[0].isupper()
-
+        # Whether each word may be (part of) a name: capitalised, or all caps where that is allowed.
+        name_like = [(caps_ok[k] or len(t) <= 5) if len(t) > 1 and t.isupper() else t[0].isupper()
+                     for k, (_, _, t) in enumerate(toks)]
+        starts = [k for k in range(n) if name_like[k]]
         i = 0
-        while i < n:
-            if not name_like(i):
-                i += 1
+        for first in starts:
+            if first < i:
                 continue
+            i = first
             # The run of name-like words (and connectors between them) starting here.
             j = i + 1
             while j < n:
@@ -168,9 +166,9 @@ class Recognizer:
                     break
                 if toks[j - 1][2].endswith(("'s", "\u2019s")):
                     break
-                if name_like(j):
+                if name_like[j]:
                     j += 1
-                elif toks[j][2] in CONNECTORS and j + 1 < n and name_like(j + 1) and \
+                elif toks[j][2] in CONNECTORS and j + 1 < n and name_like[j + 1] and \
                         text[toks[j][1]:toks[j + 1][0]] in (" ", "-"):
                     j += 1
                 else:
