@@ -5,7 +5,7 @@ and these columns, always present and always of these dtypes, even for an empty 
 
 | column | dtype | meaning |
 |---|---|---|
-| incident_id | string | stable id: a hash of the first source, the evidence span and the type |
+| incident_id | string | stable id: a hash of the first source, the evidence span, type, topic, place and date |
 | event_type | category | ACLED's six types (`EVENT_TYPES`) |
 | date | datetime64[s] | the day (first of the month or year at coarser precision) |
 | date_precision | string | "day", "month", "year" |
@@ -51,8 +51,10 @@ EVENT_TYPE_DTYPE = pd.CategoricalDtype(list(EVENT_TYPES))
 
 
 def incident_id(inc: Incident) -> str:
-    """Stable across runs: the same article, sentence and type give the same id."""
-    key = f"{inc.sources[0] if inc.sources else ''}|{inc.evidence.start}|{inc.evidence.end}|{inc.event_type}"
+    """Stable across runs: the same article, sentence, type, topic, place and date give the same id."""
+    place = inc.place.name if inc.place else ""
+    key = (f"{inc.sources[0] if inc.sources else ''}|{inc.evidence.start}|{inc.evidence.end}|{inc.event_type}|"
+           f"{inc.topic or ''}|{place}|{inc.date or ''}")
     return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 

@@ -1,0 +1,535 @@
+"""The store: articles, incidents and corrections in a GeoPackage file or a PostGIS database.
+
+One interface, chosen by a URL (`--db` or `GEO_DB`): a file path or `sqlite:///...` opens a GeoPackage
+(default `data/incidents.gpkg`: one file, no server, QGIS opens it), `postgresql://...` a PostGIS
+database for a team. The same SQLAlchemy Core code runs on both; only the geometry column and the
+locking differ.
+
+Every article is written in one transaction: its row, its incidents (merged with the same event told
+by articles already stored, `geo.merge`), their sources. A crash leaves the store as it was before
+that article; two writers take turns (SQLite: WAL and BEGIN IMMEDIATE with a long busy timeout;
+PostgreSQL: a transaction-scoped advisory lock), so neither fails with "database is locked" nor loses
+a merge. Ingesting the same text again changes nothing: articles are keyed by a hash of their
+normalised text.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.types import UserDefinedType
+
+from . import gpkg
+from .document import Article
+from .frame import COLUMNS, LIST_SEPARATOR, conform, incident_id, incident_record
+from .incidents import Incident, IncidentPlace, Span
+from .merge import combine, same_event
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "incidents.gpkg"
+_LOCK_KEY = 7_467_913  # the advisory lock PostgreSQL writers take turns on
+_BUSY_SECONDS = 120
+
+
+class StoreError(Exception):
+    """A problem with the store, said in one line."""
+
+
+# -- schema ------------------------------------------------------------------------------------------
+class PointColumn(UserDefinedType):
+    """A point geometry in EPSG:4326: `POINT` (GeoPackage binary) in SQLite, PostGIS `geometry` in PostgreSQL.
+    Values are written through SQL functions (see `_point_sql`), never bound directly."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw) -> str:
+        return "POINT"
+
+
+@compiles(PointColumn, "postgresql")
+def _postgis_point(element, compiler, **kw) -> str:
+    return "geometry(POINT, 4326)"
+
+
+# GeoPackage allows only some SQL type names (TEXT, INTEGER, DOUBLE, DATE, DATETIME ...), and GDAL
+# reads DATETIME as ISO 8601 with a "T" and a "Z" (kept to the second).
+Text = sa.Text
+BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Timestamp = sa.DateTime(timezone=True).with_variant(sqlite.DATETIME(
+    storage_format="%(year)04d-%(month)02d-%(day)02dT%(hour)02d:%(minute)02d:%(second)02dZ",
+    regexp=r"(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)Z"), "sqlite")
+
+metadata = sa.MetaData()
+store_meta = sa.Table("store_meta", metadata, sa.Column("key", Text, primary_key=True),
+                      sa.Column("value", Text, nullable=False))
+articles = sa.Table(
+    "articles", metadata,
+    sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("article_key", Text, nullable=False, unique=True),   # hash of the normalised text
+    sa.Column("external_id", Text), sa.Column("title", Text), sa.Column("source", Text),
+    sa.Column("url", Text), sa.Column("published", sa.Date), sa.Column("text", sa.Text, nullable=False),
+    sa.Column("ingested_at", Timestamp, nullable=False),
+    sqlite_autoincrement=True)
+_LIST_COLUMNS = ("killed_text", "wounded_text", "victims", "actors", "claimed_by", "sources", "notes")
+_INT_COLUMNS = ("geo_precision", "geonameid", "killed", "killed_low", "killed_high", "wounded", "wounded_low",
+                "wounded_high", "evidence_start", "evidence_end", "n_sources")
+incidents = sa.Table(
+    "incidents", metadata,
+    sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", Text, nullable=False, unique=True),
+    sa.Column("event_type", Text, nullable=False), sa.Column("topic", Text),
+    sa.Column("date", sa.Date), sa.Column("date_precision", Text), sa.Column("date_from", Text),
+    sa.Column("geo_precision", sa.Integer), sa.Column("place_name", Text), sa.Column("country", Text),
+    sa.Column("admin1", Text), sa.Column("geonameid", BigInt),
+    sa.Column("lat", sa.Double), sa.Column("lon", sa.Double),
+    *[sa.Column(c, sa.Integer) for c in ("killed", "killed_low", "killed_high", "wounded", "wounded_low",
+                                         "wounded_high")],
+    *[sa.Column(c, sa.Text) for c in ("killed_text", "wounded_text", "victims", "actors", "claimed_by")],
+    sa.Column("contested", sa.Boolean, nullable=False, default=False),
+    sa.Column("evidence", sa.Text), sa.Column("evidence_start", sa.Integer), sa.Column("evidence_end", sa.Integer),
+    sa.Column("sources", sa.Text), sa.Column("n_sources", sa.Integer), sa.Column("notes", sa.Text),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("geom", PointColumn),
+    sa.Index("incidents_type_date", "event_type", "date"), sa.Index("incidents_lat_lon", "lat", "lon"),
+    sa.Index("incidents_country", "country"),
+    sqlite_autoincrement=True)
+incident_sources = sa.Table(
+    "incident_sources", metadata,
+    sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", Text, nullable=False, index=True),
+    sa.Column("article_key", Text, nullable=False, index=True),
+    sa.Column("evidence_start", sa.Integer), sa.Column("evidence_end", sa.Integer), sa.Column("evidence", sa.Text),
+    sa.Column("killed", sa.Integer), sa.Column("wounded", sa.Integer),
+    sa.UniqueConstraint("incident_id", "article_key", "evidence_start"),
+    sqlite_autoincrement=True)
+corrections = sa.Table(
+    "corrections", metadata,
+    sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", Text, nullable=False, index=True),
+    sa.Column("field", Text, nullable=False),
+    sa.Column("before", sa.Text), sa.Column("after", sa.Text),   # JSON values
+    sa.Column("who", Text, nullable=False), sa.Column("at", Timestamp, nullable=False),
+    sa.Column("note", sa.Text),
+    sqlite_autoincrement=True)
+# Migrations from each older schema version to the next; a store is brought up to SCHEMA_VERSION on open.
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {}
+
+
+# -- values ------------------------------------------------------------------------------------------
+def article_key(text: str) -> str:
+    """The identity of an article: a hash of its text, Unicode-normalised with whitespace collapsed."""
+    normal = " ".join(unicodedata.normalize("NFC", text).split())
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()[:16]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _join(items: list[str]) -> str:
+    return LIST_SEPARATOR.join(x.replace(LIST_SEPARATOR, ", ") for x in items)
+
+
+def _split(value: str | None) -> list[str]:
+    return value.split(LIST_SEPARATOR) if value else []
+
+
+def _incident_row(inc: Incident) -> dict[str, Any]:
+    record = incident_record(inc)
+    record.pop("geometry")
+    for column in _LIST_COLUMNS:
+        record[column] = _join(getattr(inc, column))
+    record["date"] = inc.date
+    record["topic"] = inc.topic
+    record["lat"] = record["point_lat"] = inc.place.lat if inc.place and inc.place.has_point else None
+    record["lon"] = record["point_lon"] = inc.place.lon if inc.place and inc.place.has_point else None
+    return record
+
+
+def _incident_from_row(row: Any) -> Incident:
+    m = row._mapping
+    place = None
+    if m["place_name"] is not None or m["country"] is not None:
+        place = IncidentPlace(m["place_name"], m["geonameid"], m["country"], m["lat"], m["lon"], admin1=m["admin1"])
+    inc = Incident(m["event_type"], place, m["geo_precision"] or 3, m["date"], m["date_precision"],
+                   Span(m["evidence_start"] or 0, m["evidence_end"] or 0, m["evidence"] or ""),
+                   date_from=m["date_from"], topic=m["topic"], contested=bool(m["contested"]))
+    for column in ("killed", "killed_low", "killed_high", "wounded", "wounded_low", "wounded_high"):
+        setattr(inc, column, m[column])
+    for column in _LIST_COLUMNS:
+        setattr(inc, column, _split(m[column]))
+    return inc
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a user narrows the incidents to; the dashboard and `export` share these."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    event_types: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    bbox: tuple[float, float, float, float] | None = None   # min lon, min lat, max lon, max lat
+    min_casualties: int = 0                                  # killed + wounded
+    text: str = ""                                           # in the evidence, place, actors, claims
+    actors: tuple[str, ...] = ()
+
+    def clauses(self) -> list[sa.ColumnElement]:
+        t = incidents.c
+        out: list[sa.ColumnElement] = []
+        if self.date_from:
+            out.append(t.date >= self.date_from)
+        if self.date_to:
+            out.append(t.date <= self.date_to)
+        if self.event_types:
+            out.append(t.event_type.in_(list(self.event_types)))
+        if self.countries:
+            out.append(t.country.in_([c.upper() for c in self.countries]))
+        if self.bbox:
+            min_lon, min_lat, max_lon, max_lat = self.bbox
+            out.append(sa.and_(t.lon.between(min_lon, max_lon), t.lat.between(min_lat, max_lat)))
+        if self.min_casualties:
+            out.append(sa.func.coalesce(t.killed, 0) + sa.func.coalesce(t.wounded, 0) >= self.min_casualties)
+        if self.text:
+            pattern = f"%{self.text}%"
+            out.append(sa.or_(t.evidence.ilike(pattern), t.place_name.ilike(pattern), t.actors.ilike(pattern),
+                              t.claimed_by.ilike(pattern)))
+        for actor in self.actors:
+            out.append(t.actors.ilike(f"%{actor}%"))
+        return out
+
+
+@dataclass
+class IngestResult:
+    article_key: str
+    status: str               # "new" or "unchanged"
+    added: int = 0            # incidents new to the store
+    merged: int = 0           # incidents that joined one already stored
+
+
+@dataclass
+class IngestSummary:
+    new: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    added: int = 0
+    merged: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, result: IngestResult) -> None:
+        setattr(self, result.status, getattr(self, result.status) + 1)
+        self.added += result.added
+        self.merged += result.merged
+
+    def __str__(self) -> str:
+        return (f"articles: {self.new} new, {self.unchanged} unchanged, {self.failed} failed; "
+                f"incidents: {self.added} added, {self.merged} merged")
+
+
+# -- the store ---------------------------------------------------------------------------------------
+def resolve_url(url: str | os.PathLike | None = None) -> str:
+    """The SQLAlchemy URL of the store: the argument, else GEO_DB, else data/incidents.gpkg."""
+    raw = str(url) if url else os.environ.get("GEO_DB") or str(DEFAULT_DB)
+    if raw.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + raw.split("://", 1)[1]
+    if "://" in raw:
+        return raw
+    return f"sqlite:///{Path(raw).expanduser().resolve()}"
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+class Store:
+    """Articles, incidents and corrections; `Store.open(url)` creates or upgrades the schema."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self.url = display_url(str(engine.url.render_as_string(hide_password=False)))
+        self._insert_incident = incidents.insert().values(geom=self._point_sql())
+        self._update_incident = (incidents.update().where(incidents.c.fid == sa.bindparam("_fid"))
+                                 .values(geom=self._point_sql()))
+
+    # opening ------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str | os.PathLike | None = None) -> "Store":
+        full = resolve_url(url)
+        try:
+            if full.startswith("sqlite"):
+                engine = _sqlite_engine(full)
+            elif full.startswith("postgresql"):
+                engine = sa.create_engine(full, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+            else:
+                raise StoreError(f"{display_url(full)}: not a store URL (a .gpkg path or postgresql://...)")
+            store = cls(engine)
+            store._prepare()
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"{display_url(full)}: cannot open the store: {_first_line(exc)}") from None
+        except sa.exc.DatabaseError as exc:
+            raise StoreError(f"{display_url(full)}: not a usable store: {_first_line(exc)}") from None
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _point_sql(self) -> sa.ColumnElement:
+        lon, lat = sa.bindparam("point_lon", type_=sa.Float), sa.bindparam("point_lat", type_=sa.Float)
+        if self.dialect == "postgresql":
+            return sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), 4326)
+        return sa.func.gpkg_point(lon, lat)
+
+    def _prepare(self) -> None:
+        created = self._prepare_schema()
+        if created and self.dialect == "sqlite":
+            # The GeoPackage header (application id) must reach the main file, where GDAL reads it.
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _prepare_schema(self) -> bool:
+        """Create or upgrade the schema; True when it was created."""
+        with self.write() as conn:
+            inspector = sa.inspect(conn)
+            if not inspector.has_table("store_meta"):
+                if self.dialect == "sqlite" and inspector.get_table_names():
+                    names = set(inspector.get_table_names())
+                    if "gpkg_contents" not in names:
+                        raise StoreError(f"{self.url}: an SQLite database that is not a GeoPackage store")
+                self._create(conn)
+                return True
+            found = conn.execute(sa.select(store_meta.c.value).where(store_meta.c.key == "schema_version")).scalar()
+            version = int(found or 0)
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{self.url}: the store's schema is version {version}, newer than this program's "
+                                 f"({SCHEMA_VERSION}); upgrade the program")
+            for step in range(version, SCHEMA_VERSION):
+                MIGRATIONS[step](conn)
+            if version < SCHEMA_VERSION:
+                conn.execute(store_meta.update().where(store_meta.c.key == "schema_version")
+                             .values(value=str(SCHEMA_VERSION)))
+        return False
+
+    def _create(self, conn: sa.Connection) -> None:
+        if self.dialect == "sqlite":
+            conn.exec_driver_sql(f"PRAGMA application_id = {gpkg.APPLICATION_ID}")
+            conn.exec_driver_sql(f"PRAGMA user_version = {gpkg.USER_VERSION}")
+        else:
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+        metadata.create_all(conn)
+        if self.dialect == "sqlite":
+            for statement in gpkg.metadata_statements({"incidents": "geom"},
+                                                      ["articles", "incident_sources", "corrections"]):
+                conn.exec_driver_sql(statement)
+        else:
+            conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS incidents_geom_gist ON incidents USING gist (geom)")
+        conn.execute(store_meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+
+    # transactions -------------------------------------------------------------------------------
+    @contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """One write transaction; writers take turns, readers are never blocked."""
+        with self.engine.connect().execution_options(geo_write=True) as conn:
+            with conn.begin():
+                if self.dialect == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    # articles -----------------------------------------------------------------------------------
+    def has_article(self, key: str) -> bool:
+        with self.read() as conn:
+            return conn.execute(sa.select(articles.c.fid).where(articles.c.article_key == key)).first() is not None
+
+    def ingest(self, article: Article, extract: Callable[[Article], Any]) -> IngestResult:
+        """Store an article and its incidents (extracted with `extract`, e.g. the default pipeline)."""
+        key = article_key(article.text)
+        if self.has_article(key):
+            return IngestResult(key, "unchanged")
+        doc = extract(article)   # outside the transaction: writers hold the lock only to write
+        return self.store_document(article, doc.incidents, key)
+
+    def store_document(self, article: Article, found: list[Incident], key: str | None = None) -> IngestResult:
+        key = key or article_key(article.text)
+        pause = float(os.environ.get("GEO_INGEST_PAUSE", "0") or 0)  # a crash-test aid: sleep mid-transaction
+        with self.write() as conn:
+            if conn.execute(sa.select(articles.c.fid).where(articles.c.article_key == key)).first():
+                return IngestResult(key, "unchanged")  # another writer stored it meanwhile
+            conn.execute(articles.insert().values(
+                article_key=key, external_id=article.id, title=article.title, source=article.source,
+                url=article.url, published=article.published, text=article.text, ingested_at=_now()))
+            result = IngestResult(key, "new")
+            for inc in found:
+                inc.sources = [key]
+                target = self._merge(conn, inc, key, article.published)
+                if target:
+                    result.merged += 1
+                else:
+                    target = incident_id(inc)
+                    self._insert(conn, inc)
+                    result.added += 1
+                conn.execute(incident_sources.insert().values(
+                    incident_id=target, article_key=key, evidence_start=inc.evidence.start,
+                    evidence_end=inc.evidence.end, evidence=inc.evidence.text, killed=inc.killed,
+                    wounded=inc.wounded))
+                if pause:
+                    time.sleep(pause)
+        return result
+
+    def _insert(self, conn: sa.Connection, inc: Incident) -> None:
+        row = _incident_row(inc)
+        row.update(version=1, updated_at=_now())
+        conn.execute(self._insert_incident, row)
+
+    def _merge(self, conn: sa.Connection, inc: Incident, key: str, published: date | None) -> str | None:
+        """Fold `inc` into the stored incident of the same event, if there is one; its id."""
+        if inc.date is None:
+            return None
+        t = incidents.c
+        q = sa.select(incidents).where(t.event_type == inc.event_type,
+                                       t.date.between(inc.date - timedelta(days=1), inc.date + timedelta(days=1)))
+        if inc.point:
+            lat, lon = inc.point
+            q = q.where(t.lat.between(lat - 0.3, lat + 0.3), t.lon.between(lon - 0.5, lon + 0.5))
+        elif inc.country:
+            q = q.where(t.lat.is_(None), t.country == inc.country)
+        else:
+            return None
+        for row in conn.execute(q):
+            stored = _incident_from_row(row)
+            if not same_event(stored, inc):
+                continue
+            dates = self._published(conn, stored.sources + [key])
+            if published:
+                dates[key] = published
+            values = _incident_row(combine(stored, inc, dates))
+            values.update(incident_id=row.incident_id, version=row.version + 1, updated_at=_now(), _fid=row.fid)
+            conn.execute(self._update_incident, values)
+            return row.incident_id
+        return None
+
+    @staticmethod
+    def _published(conn: sa.Connection, keys: list[str]) -> dict[str, date]:
+        rows = conn.execute(sa.select(articles.c.article_key, articles.c.published)
+                            .where(articles.c.article_key.in_(keys)))
+        return {k: p for k, p in rows if p}
+
+    # reading ------------------------------------------------------------------------------------
+    def incidents(self, filters: Filters | None = None, limit: int | None = None) -> gpd.GeoDataFrame:
+        """The incidents as a GeoDataFrame with the documented columns (`geo.frame`)."""
+        columns = [incidents.c[c] for c in COLUMNS if c in incidents.c] + [incidents.c.lat, incidents.c.lon,
+                                                                          incidents.c.version]
+        q = sa.select(*columns).where(*(filters or Filters()).clauses()).order_by(incidents.c.date.desc(),
+                                                                                 incidents.c.fid)
+        if limit:
+            q = q.limit(limit)
+        with self.read() as conn:
+            result = conn.execute(q)
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        geometry = gpd.points_from_xy(frame["lon"], frame["lat"], crs="EPSG:4326")
+        frame = gpd.GeoDataFrame(frame, geometry=geometry)
+        frame.loc[frame["lat"].isna(), "geometry"] = None
+        versions = frame["version"].astype("Int64")
+        out = conform(frame)
+        out["version"] = versions
+        return out
+
+    def articles(self) -> pd.DataFrame:
+        with self.read() as conn:
+            result = conn.execute(sa.select(articles.c.article_key, articles.c.external_id, articles.c.title,
+                                            articles.c.source, articles.c.url, articles.c.published,
+                                            articles.c.ingested_at).order_by(articles.c.fid))
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def article(self, key: str) -> Article | None:
+        with self.read() as conn:
+            row = conn.execute(sa.select(articles).where(articles.c.article_key == key)).first()
+        if row is None:
+            return None
+        return Article(row.external_id or key, row.text, row.title, row.published, row.source, row.url)
+
+    def sources(self, incident_ids: list[str] | None = None) -> pd.DataFrame:
+        """Each incident's sources: article key, id, title, URL, publication date, evidence."""
+        q = (sa.select(incident_sources.c.incident_id, incident_sources.c.article_key, articles.c.external_id,
+                       articles.c.title, articles.c.url, articles.c.published, incident_sources.c.evidence,
+                       incident_sources.c.killed, incident_sources.c.wounded)
+             .join(articles, articles.c.article_key == incident_sources.c.article_key)
+             .order_by(incident_sources.c.fid))
+        if incident_ids is not None:
+            q = q.where(incident_sources.c.incident_id.in_(incident_ids))
+        with self.read() as conn:
+            result = conn.execute(q)
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def counts(self) -> dict[str, int]:
+        with self.read() as conn:
+            return {name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                    for name, table in (("articles", articles), ("incidents", incidents),
+                                        ("incident_sources", incident_sources), ("corrections", corrections))}
+
+
+def _sqlite_engine(url: str) -> sa.Engine:
+    path = Path(sa.engine.make_url(url).database or "")
+    if path.is_dir():
+        raise StoreError(f"{path}: a folder, not a GeoPackage file")
+    if path.exists():
+        problem = gpkg.check_file(path)
+        if problem:
+            raise StoreError(f"{path}: {problem}")
+    elif not path.parent.is_dir():
+        raise StoreError(f"{path}: the folder {path.parent} does not exist")
+    engine = sa.create_engine(url, connect_args={"timeout": _BUSY_SECONDS, "check_same_thread": False})
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # transactions are begun explicitly, below
+        gpkg.register_functions(dbapi_connection)
+        dbapi_connection.create_function(
+            "gpkg_point", 2, lambda lon, lat: None if lon is None or lat is None else gpkg.point_blob(lon, lat),
+            deterministic=True)
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {_BUSY_SECONDS * 1000}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        # A writer takes the write lock up front, so two writers queue instead of deadlocking.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("geo_write") else "BEGIN")
+
+    return engine
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
