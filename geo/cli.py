@@ -22,31 +22,104 @@ def _published(value: str | None, option: str = "--published"):
 
 def cmd_extract(args) -> int:
     from .pipeline import default_pipeline
-    if not args.files and not args.jsonl:
-        raise CommandError("give article files or --jsonl FILE (see python -m geo extract --help)")
-    published = _published(args.published)
-    retrieved = _published(args.retrieved, "--retrieved")
-    inputs = []
-    if args.files:
-        inputs.append(read_files(args.files, published, args.max_bytes, retrieved))
-    if args.jsonl:
-        inputs.append(read_jsonl(args.jsonl, published, args.max_bytes, retrieved))
+    inputs = _inputs(args, "extract")
     pipeline = default_pipeline(demonyms=not args.no_demonyms)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     failed = 0
     try:
-        for stream in inputs:
-            for item in stream:
-                if isinstance(item, InputProblem):
-                    failed += item.fatal
-                    print(f"geo extract: {item}", file=sys.stderr)
-                    continue
-                doc = pipeline(item)
-                out.write(json.dumps(doc.as_json(), ensure_ascii=False) + "\n")
+        for item in inputs:
+            if isinstance(item, InputProblem):
+                failed += item.fatal
+                print(f"geo extract: {item}", file=sys.stderr)
+                continue
+            doc = pipeline(item)
+            out.write(json.dumps(doc.as_json(), ensure_ascii=False) + "\n")
     finally:
         if args.out:
             out.close()
     return 1 if failed else 0
+
+
+def _inputs(args, command: str):
+    """The articles a command was given: files, folders and globs, URLs and feeds, JSON Lines."""
+    from .sources import is_url, read_urls
+    if not args.files and not args.jsonl:
+        raise CommandError(f"give article files or --jsonl FILE (see python -m geo {command} --help)")
+    published = _published(args.published)
+    retrieved = _published(args.retrieved, "--retrieved")
+    paths = [f for f in args.files if not is_url(f)]
+    urls = [f for f in args.files if is_url(f)]
+    streams = []
+    if paths:
+        streams.append(read_files(paths, published, args.max_bytes, retrieved))
+    if urls:
+        streams.append(read_urls(urls, published, args.max_bytes, retrieved))
+    if args.jsonl:
+        streams.append(read_jsonl(args.jsonl, published, args.max_bytes, retrieved))
+    for stream in streams:
+        yield from stream
+
+
+def _open_store(db: str | None):
+    from .store import Store, StoreError
+    try:
+        return Store.open(db)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def cmd_ingest(args) -> int:
+    from tqdm import tqdm
+
+    from .pipeline import default_pipeline
+    from .store import IngestSummary, StoreError
+    summary = IngestSummary()
+    pipeline = default_pipeline()
+    with _open_store(args.db) as store:
+        progress = tqdm(_inputs(args, "ingest"), unit=" articles", file=sys.stderr, disable=None if not args.quiet
+                        else True, leave=False)
+        for item in progress:
+            if isinstance(item, InputProblem):
+                summary.failed += item.fatal
+                if item.fatal:
+                    summary.failures.append(str(item))
+                progress.write(f"geo ingest: {item}", file=sys.stderr)
+                continue
+            try:
+                summary.add(store.ingest(item, pipeline))
+            except StoreError as exc:
+                raise CommandError(str(exc)) from None
+        progress.close()
+        print(f"{summary} (store: {store.url})")
+    return 1 if summary.failed else 0
+
+
+def cmd_export(args) -> int:
+    from .export import ExportError, write_export
+    from .store import Filters
+    filters = Filters(date_from=_published(args.date_from, "--from"), date_to=_published(args.date_to, "--to"),
+                      event_types=tuple(args.type or ()), countries=tuple(args.country or ()),
+                      bbox=_bbox(args.bbox) if args.bbox else None, min_casualties=args.min_casualties,
+                      text=args.text or "", actors=tuple(args.actor or ()))
+    with _open_store(args.db) as store:
+        frame = store.incidents(filters)
+        sources = store.sources(frame["incident_id"].tolist()) if args.format == "geojson" else None
+    try:
+        path = write_export(frame, args.output, args.format, sources)
+    except ExportError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"{len(frame)} incidents -> {path} ({args.format})")
+    return 0
+
+
+def _bbox(value: str) -> tuple[float, float, float, float]:
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(x) for x in value.split(","))
+    except ValueError:
+        raise CommandError(f"--bbox {value!r}: give MIN_LON,MIN_LAT,MAX_LON,MAX_LAT") from None
+    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise CommandError(f"--bbox {value!r}: not a longitude/latitude box (min before max)")
+    return min_lon, min_lat, max_lon, max_lat
 
 
 def cmd_evaluate(args) -> int:
@@ -119,22 +192,51 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def _input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jsonl", metavar="FILE", help='JSON Lines input, {"id", "text", "published"?, "title"?} '
+                   "per line ('-' for standard input)")
+    p.add_argument("--published", metavar="YYYY-MM-DD", help="publication date where the input has none")
+    p.add_argument("--retrieved", metavar="YYYY-MM-DD", help='when the articles were fetched: dates a relative '
+                   'stamp such as "3 days ago" where nothing else gives the publication date')
+    p.add_argument("--max-bytes", type=int, default=10 * 1024 * 1024, help="largest article accepted")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m geo", description="Offline-first incident atlas for news: "
                                      "find the places an article names, resolve them, extract incidents.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("extract", help="articles -> one JSON object per line (places, incidents)")
-    p.add_argument("files", nargs="*", help="article files or folders (.txt, .md, .html)")
-    p.add_argument("--jsonl", metavar="FILE", help='JSON Lines input, {"id", "text", "published"?, "title"?} '
-                   "per line ('-' for standard input)")
-    p.add_argument("--published", metavar="YYYY-MM-DD", help="publication date where the input has none")
-    p.add_argument("--retrieved", metavar="YYYY-MM-DD", help='when the articles were fetched: dates a relative '
-                   'stamp such as "3 days ago" where nothing else gives the publication date')
+    p.add_argument("files", nargs="*", help="article files, folders or globs (.txt, .md, .html), or http(s) URLs")
+    _input_options(p)
     p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
-    p.add_argument("--max-bytes", type=int, default=10 * 1024 * 1024, help="largest article accepted")
     p.add_argument("--no-demonyms", action="store_true", help='leave out words like "Afghan" that name a country')
     p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("ingest", help="articles -> the store (GeoPackage or PostGIS), merging the same event")
+    p.add_argument("files", nargs="*", help="files, folders, globs (.txt, .md, .html), or http(s) URLs of pages "
+                   "and RSS/Atom feeds")
+    _input_options(p)
+    p.add_argument("--db", metavar="URL", help="the store: a .gpkg path or postgresql://... (default: GEO_DB or "
+                   "data/incidents.gpkg)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    from .export import FORMATS
+    from .incidents import EVENT_TYPES
+    p = sub.add_parser("export", help="the store's incidents -> GeoJSON (RFC 7946), CSV or GeoPackage")
+    p.add_argument("--format", choices=FORMATS, default="geojson")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("--db", metavar="URL", help="the store (as ingest)")
+    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="incidents on or after")
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="incidents on or before")
+    p.add_argument("--type", action="append", choices=EVENT_TYPES, help="event type (repeat for several)")
+    p.add_argument("--country", action="append", metavar="ISO2", help="country code (repeat for several)")
+    p.add_argument("--bbox", metavar="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT")
+    p.add_argument("--min-casualties", type=int, default=0, metavar="N", help="killed + wounded at least N")
+    p.add_argument("--text", help="text in the evidence, place, actors or claims")
+    p.add_argument("--actor", action="append", help="an actor (repeat for several)")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("evaluate", help="recognition P/R/F1 and acc@161km on gold corpora")
     p.add_argument("corpus", nargs="*", help="gold JSONL files (default: ../shared/eval/geoparse/*.jsonl)")

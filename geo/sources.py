@@ -114,7 +114,15 @@ def article_from_bytes(data: bytes, source: str, article_id: str, published: dat
                 published = parse_date(meta["published"])
             except BadInput:
                 pass
+    elif title is None:
+        title = _first_line_title(text)
     return Article(id=article_id, text=text, title=title, published=published, source=site, url=url)
+
+
+def _first_line_title(text: str) -> str | None:
+    """A text file's first line is its headline when it is short."""
+    first = text.lstrip().split("\n", 1)[0].strip()
+    return first if 0 < len(first) <= 200 else None
 
 
 def expand_paths(paths: Iterable[str]) -> Iterator[Path | InputError]:
@@ -230,3 +238,87 @@ def english_warning(article: Article) -> str | None:
         return (f"does not look like English ({share:.0%} common English words); places are still "
                 "looked up, but expect fewer of them")
     return None
+
+
+# -- the web: pages and RSS/Atom feeds ----------------------------------------------------------------
+USER_AGENT = "incident-atlas/0.1 (+https://github.com/; offline-first news incident atlas)"
+FETCH_TIMEOUT = 20
+
+
+def is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
+def fetch(url: str, max_bytes: int = MAX_BYTES) -> tuple[bytes, str]:
+    """The body and content type of a URL; BadInput with the reason when it cannot be had."""
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:
+            data = response.read(max_bytes + 1)
+            content_type = response.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as exc:
+        raise BadInput(f"cannot fetch: HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise BadInput(f"cannot fetch ({reason}); ingesting URLs needs the internet") from None
+    if len(data) > max_bytes:
+        raise BadInput(f"too large (over {max_bytes / 1e6:.1f} MB)")
+    return data, content_type
+
+
+def _looks_like_feed(data: bytes, content_type: str) -> bool:
+    head = data[:500].lstrip().lower()
+    return any(t in content_type for t in ("rss", "atom", "xml")) or head.startswith((b"<?xml", b"<rss", b"<feed"))
+
+
+def read_urls(urls: Iterable[str], published: date | None = None, max_bytes: int = MAX_BYTES,
+              retrieved: date | None = None) -> Iterator[Article | InputError | InputWarning]:
+    """Articles from web pages, and from every entry of RSS/Atom feeds (feedparser)."""
+    for url in urls:
+        try:
+            data, content_type = fetch(url, max_bytes)
+        except BadInput as exc:
+            yield InputError(url, str(exc))
+            continue
+        if _looks_like_feed(data, content_type):
+            yield from _feed_articles(url, data, published, max_bytes, retrieved)
+        else:
+            yield from _page_article(url, data, None, published, retrieved)
+
+
+def _feed_articles(url, data, published, max_bytes, retrieved):
+    import feedparser
+    feed = feedparser.parse(data)
+    if not feed.entries:
+        yield InputError(url, "a feed with no entries" if feed.get("version") else "neither an article nor a feed")
+        return
+    for entry in feed.entries:
+        link = entry.get("link")
+        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+        entry_date = date(*stamp[:3]) if stamp else None
+        if not link:
+            yield InputError(f"{url} ({entry.get('title', 'entry')})", "a feed entry with no link")
+            continue
+        try:
+            page, _ = fetch(link, max_bytes)
+        except BadInput as exc:
+            yield InputError(link, str(exc))
+            continue
+        yield from _page_article(link, page, entry.get("title"), entry_date or published, retrieved)
+
+
+def _page_article(url, data, title, published, retrieved):
+    warnings: list[InputWarning] = []
+    try:
+        article = article_from_bytes(data, url, url, None, warnings, ".html")
+        article.url = article.url or url
+        article.title = title or article.title
+        date_article(article, published, retrieved)
+        _check_language(article, url, warnings)
+    except BadInput as exc:
+        yield InputError(url, str(exc))
+        return
+    yield from warnings
+    yield article

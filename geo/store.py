@@ -49,6 +49,61 @@ class StoreError(Exception):
     """A problem with the store, said in one line."""
 
 
+class EditConflict(StoreError):
+    """Someone else changed the incident since it was loaded."""
+
+    def __init__(self, incident: str, expected: int, found: int, last: dict | None) -> None:
+        self.incident, self.expected, self.found, self.last = incident, expected, found, last
+        by = f" by {last['who']} at {last['at']:%Y-%m-%d %H:%M} ({last['field']}: {last['before']} -> {last['after']})" \
+            if last else ""
+        super().__init__(f"incident {incident} was changed{by} since you loaded it (version {expected}, now "
+                         f"{found}); reload it and apply your change again")
+
+
+EDITABLE = {"event_type": str, "date": date, "date_precision": str, "geo_precision": int, "place_name": str,
+            "country": str, "admin1": str, "geonameid": int, "lat": float, "lon": float, "killed": int,
+            "killed_low": int, "killed_high": int, "wounded": int, "wounded_low": int, "wounded_high": int,
+            "actors": str, "claimed_by": str, "victims": str, "contested": bool, "notes": str}
+
+
+def _check_correction(name: str, value: Any) -> Any:
+    """A corrected value, checked and typed; a bad one is refused with a reason."""
+    from .incidents import EVENT_TYPES
+    if name not in EDITABLE:
+        raise StoreError(f"{name!r} cannot be corrected (fields: {', '.join(sorted(EDITABLE))})")
+    if value is None or (isinstance(value, str) and not value.strip() and EDITABLE[name] is not str):
+        return None
+    kind = EDITABLE[name]
+    try:
+        if kind is date:
+            value = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        elif kind is bool:
+            value = bool(value)
+        else:
+            value = kind(value)
+    except (TypeError, ValueError):
+        raise StoreError(f"{name}: {value!r} is not a valid {kind.__name__}") from None
+    if name == "event_type" and value not in EVENT_TYPES:
+        raise StoreError(f"event_type must be one of {', '.join(EVENT_TYPES)}")
+    if name == "lat" and not -90 <= value <= 90 or name == "lon" and not -180 <= value <= 180:
+        raise StoreError(f"{name} {value} is outside the earth")
+    if name.startswith(("killed", "wounded")) and value < 0:
+        raise StoreError(f"{name} cannot be negative")
+    if name == "geo_precision" and value not in (1, 2, 3):
+        raise StoreError("geo_precision is 1, 2 or 3")
+    if name == "country":
+        value = value.upper()
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+def _from_json(name: str, value: Any) -> Any:
+    return date.fromisoformat(value) if EDITABLE.get(name) is date and value else value
+
+
 # -- schema ------------------------------------------------------------------------------------------
 class PointColumn(UserDefinedType):
     """A point geometry in EPSG:4326: `POINT` (GeoPackage binary) in SQLite, PostGIS `geometry` in PostgreSQL.
@@ -415,7 +470,10 @@ class Store:
         if inc.date is None:
             return None
         t = incidents.c
-        q = sa.select(incidents).where(t.event_type == inc.event_type,
+        # A person may have re-typed the stored incident: it is still the event the machine coded.
+        retyped = sa.select(corrections.c.incident_id).where(corrections.c.field == "event_type",
+                                                             corrections.c.before == json.dumps(inc.event_type))
+        q = sa.select(incidents).where(sa.or_(t.event_type == inc.event_type, t.incident_id.in_(retyped)),
                                        t.date.between(inc.date - timedelta(days=1), inc.date + timedelta(days=1)))
         if inc.point:
             lat, lon = inc.point
@@ -426,12 +484,14 @@ class Store:
             return None
         for row in conn.execute(q):
             stored = _incident_from_row(row)
+            stored.event_type = inc.event_type if row.event_type != inc.event_type else stored.event_type
             if not same_event(stored, inc):
                 continue
             dates = self._published(conn, stored.sources + [key])
             if published:
                 dates[key] = published
             values = _incident_row(combine(stored, inc, dates))
+            self._corrected(conn, row.incident_id, values)
             values.update(incident_id=row.incident_id, version=row.version + 1, updated_at=_now(), _fid=row.fid)
             conn.execute(self._update_incident, values)
             return row.incident_id
@@ -442,6 +502,69 @@ class Store:
         rows = conn.execute(sa.select(articles.c.article_key, articles.c.published)
                             .where(articles.c.article_key.in_(keys)))
         return {k: p for k, p in rows if p}
+
+    # corrections ----------------------------------------------------------------------------------
+    def correct(self, incident: str, changes: dict[str, Any], who: str, expected_version: int | None = None,
+                note: str | None = None) -> int:
+        """Change fields of an incident as a person's correction, recorded with the value before; returns
+        the incident's new version. With `expected_version`, a change made meanwhile by someone else
+        is refused (`EditConflict`) rather than overwritten."""
+        values = {name: _check_correction(name, value) for name, value in changes.items()}
+        if not who or not who.strip():
+            raise StoreError("a correction needs the name of who makes it")
+        with self.write() as conn:
+            row = conn.execute(sa.select(incidents).where(incidents.c.incident_id == incident)).first()
+            if row is None:
+                raise StoreError(f"no incident {incident!r} in {self.url}")
+            if expected_version is not None and row.version != expected_version:
+                raise EditConflict(incident, expected_version, row.version, self._last_correction(conn, incident))
+            for kind in ("killed", "wounded"):  # a corrected count stays inside its range
+                if values.get(kind) is not None:
+                    low = values.get(f"{kind}_low", row._mapping[f"{kind}_low"])
+                    high = values.get(f"{kind}_high", row._mapping[f"{kind}_high"])
+                    if low is None or low > values[kind]:
+                        values[f"{kind}_low"] = values[kind]
+                    if high is not None and high < values[kind]:
+                        values[f"{kind}_high"] = values[kind]
+            changed = {k: v for k, v in values.items() if _jsonable(row._mapping[k]) != _jsonable(v)}
+            if not changed:
+                return row.version
+            at = _now()
+            for name, value in changed.items():
+                conn.execute(corrections.insert().values(
+                    incident_id=incident, field=name, before=json.dumps(_jsonable(row._mapping[name])),
+                    after=json.dumps(_jsonable(value)), who=who.strip(), at=at, note=note))
+            update = dict(changed, version=row.version + 1, updated_at=at)
+            if "lat" in changed or "lon" in changed:
+                lat, lon = update.get("lat", row.lat), update.get("lon", row.lon)
+                update["geom"] = self._point_sql().params(point_lat=lat, point_lon=lon)
+            conn.execute(incidents.update().where(incidents.c.fid == row.fid).values(**update))
+            return row.version + 1
+
+    def corrections(self, incident: str | None = None) -> pd.DataFrame:
+        q = sa.select(corrections).order_by(corrections.c.fid)
+        if incident:
+            q = q.where(corrections.c.incident_id == incident)
+        with self.read() as conn:
+            result = conn.execute(q)
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    @staticmethod
+    def _last_correction(conn: sa.Connection, incident: str) -> dict | None:
+        row = conn.execute(sa.select(corrections).where(corrections.c.incident_id == incident)
+                           .order_by(corrections.c.fid.desc()).limit(1)).first()
+        return dict(row._mapping) if row else None
+
+    @staticmethod
+    def _corrected(conn: sa.Connection, incident: str, values: dict[str, Any]) -> None:
+        """Re-apply a person's corrections over values recomputed from the articles (a new report of the
+        same event must not undo them)."""
+        rows = conn.execute(sa.select(corrections.c.field, corrections.c.after)
+                            .where(corrections.c.incident_id == incident).order_by(corrections.c.fid))
+        for name, after in rows:
+            values[name] = _from_json(name, json.loads(after))
+        if "lat" in values and "point_lat" in values:
+            values["point_lat"], values["point_lon"] = values["lat"], values["lon"]
 
     # reading ------------------------------------------------------------------------------------
     def incidents(self, filters: Filters | None = None, limit: int | None = None) -> gpd.GeoDataFrame:

@@ -27,3 +27,37 @@ def requires_shared(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (the shared evaluation material sits beside the checkout)")
     return path
+
+
+IN_CI = bool(__import__("os").environ.get("GEO_CI"))
+POSTGIS_HELP = ("PostGIS tests need a server: run `.ci/postgis.sh install` (as root) and "
+                "`export GEO_TEST_POSTGIS=$(.ci/postgis.sh start)`, or `bash .ci/run` which does both")
+
+
+def postgis_url() -> str:
+    """The throwaway PostGIS database of the tests, emptied; skip (fail in CI) without one."""
+    import os
+    url = os.environ.get("GEO_TEST_POSTGIS")
+    if not url:
+        if IN_CI:
+            pytest.fail("GEO_TEST_POSTGIS is not set in CI: " + POSTGIS_HELP)
+        pytest.skip(POSTGIS_HELP)
+    import sqlalchemy as sa
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS store_meta, articles, incidents, incident_sources, "
+                                 "corrections CASCADE")
+    except sa.exc.OperationalError as exc:
+        if IN_CI:
+            raise
+        pytest.skip(f"PostGIS at {url} is not reachable ({exc.orig}); " + POSTGIS_HELP)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def store_url(request, tmp_path):
+    """An empty store on each engine: a GeoPackage file, and the PostGIS test database."""
+    return str(tmp_path / "incidents.gpkg") if request.param == "gpkg" else postgis_url()

@@ -1,0 +1,123 @@
+"""Exports GIS tools read: GeoJSON (RFC 7946), CSV, GeoPackage.
+
+GeoJSON is a FeatureCollection in longitude/latitude order with no `crs` member; each feature's id is
+the incident's stable id and its properties are every field of the incident: lists as arrays, dates as
+ISO strings, sources as objects (article id, title, URL, publication date). Files are written to a
+temporary name beside the target and renamed, so a failure leaves no half-written file.
+"""
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import orjson
+import pandas as pd
+
+from .frame import LIST_SEPARATOR
+
+FORMATS = ("geojson", "csv", "gpkg")
+LIST_FIELDS = ("killed_text", "wounded_text", "victims", "actors", "claimed_by", "notes")
+COORDINATE_DIGITS = 6  # about 10 cm, as RFC 7946 suggests
+
+
+class ExportError(Exception):
+    """An export that cannot be written, said in one line."""
+
+
+def geojson_bytes(frame: gpd.GeoDataFrame, sources: pd.DataFrame | None = None) -> bytes:
+    """The incidents as an RFC 7946 FeatureCollection."""
+    columns = [c for c in frame.columns if c != frame.geometry.name and c != "incident_id"]
+    values = {c: _plain(frame[c]) for c in columns}
+    for c in LIST_FIELDS:
+        if c in values:
+            values[c] = [v.split(LIST_SEPARATOR) if v else [] for v in values[c]]
+    if "sources" in values:
+        by_article = _source_objects(sources)
+        values["sources"] = [[by_article.get(k, {"id": k}) for k in v.split(LIST_SEPARATOR)] if v else []
+                             for v in values["sources"]]
+    geometries = [None if g is None or g.is_empty else
+                  {"type": "Point", "coordinates": [round(g.x, COORDINATE_DIGITS), round(g.y, COORDINATE_DIGITS)]}
+                  for g in frame.geometry]
+    ids = frame["incident_id"].tolist() if "incident_id" in frame else list(range(len(frame)))
+    features = [{"type": "Feature", "id": ids[i], "geometry": geometries[i],
+                 "properties": {c: values[c][i] for c in columns}} for i in range(len(frame))]
+    return orjson.dumps({"type": "FeatureCollection", "features": features})
+
+
+def _plain(series: pd.Series) -> list:
+    """A column as JSON-ready Python values: None for missing, ISO strings for dates, plain ints."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return [None if pd.isna(v) else v.date().isoformat() if v == v.normalize() else v.isoformat()
+                for v in series]
+    out = series.astype(object).where(series.notna(), None).tolist()
+    if pd.api.types.is_float_dtype(series):
+        out = [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in out]
+    return out
+
+
+def _source_objects(sources: pd.DataFrame | None) -> dict[str, dict]:
+    if sources is None or sources.empty:
+        return {}
+    first = sources.drop_duplicates("article_key")
+    return {row.article_key: {"id": row.article_key, "article": row.external_id, "title": row.title,
+                              "url": row.url, "published": row.published.isoformat() if row.published else None}
+            for row in first.itertuples()}
+
+
+def csv_frame(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The incidents as a table with lon and lat columns (QGIS: Delimited Text, X = lon, Y = lat)."""
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    points = frame.geometry
+    table.insert(1, "lon", [None if g is None or g.is_empty else g.x for g in points])
+    table.insert(2, "lat", [None if g is None or g.is_empty else g.y for g in points])
+    return table
+
+
+def write_export(frame: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str,
+                 sources: pd.DataFrame | None = None) -> Path:
+    """Write `frame` as `fmt` to `path`, atomically."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r} (choose {', '.join(FORMATS)})")
+    target = Path(path)
+    writers: dict[str, Callable[[Path], None]] = {
+        "geojson": lambda tmp: tmp.write_bytes(geojson_bytes(frame, sources)),
+        "csv": lambda tmp: csv_frame(frame).to_csv(tmp, index=False),
+        "gpkg": lambda tmp: _write_gpkg(frame, tmp),
+    }
+    _atomic_write(target, writers[fmt])
+    return target
+
+
+def _write_gpkg(frame: gpd.GeoDataFrame, path: Path) -> None:
+    import pyogrio
+    out = frame.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype):
+            out[column] = out[column].astype("string")
+    pyogrio.write_dataframe(out, path, layer="incidents", driver="GPKG", use_arrow=True)
+
+
+def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise ExportError(f"{target}: is a folder; give a file name")
+    if not folder.is_dir():
+        raise ExportError(f"{target}: the folder {folder} does not exist")
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix or ".tmp", dir=folder)
+    except OSError as exc:
+        raise ExportError(f"{target}: cannot write there ({exc.strerror or exc})") from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        tmp.unlink()  # some writers (GDAL) want to create the file themselves
+        write(tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise ExportError(f"{target}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        tmp.unlink(missing_ok=True)

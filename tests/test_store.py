@@ -1,0 +1,216 @@
+"""The store on both engines: a real GeoPackage file and a real PostGIS server."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+
+import pytest
+
+from conftest import ROOT, SEED
+from geo.document import Article
+
+WIRE_1 = Article("wire-1", "A car bomb exploded outside a market in Mogadishu on Friday, killing at least 7 people "
+                 "and wounding 20, police said.", published=date(2025, 11, 8))
+WIRE_2 = Article("wire-2", "The death toll from Friday's car bombing in Mogadishu rose to 12, officials said.",
+                 published=date(2025, 11, 9))
+KISMAYO = Article("wire-3", "Clashes between Al-Shabaab fighters and government troops in Kismayo on Thursday "
+                  "killed four soldiers.", published=date(2025, 11, 8))
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    from geo.pipeline import default_pipeline
+    return default_pipeline()
+
+
+@pytest.fixture
+def store(store_url):
+    from geo.store import Store
+    with Store.open(store_url) as s:
+        yield s
+
+
+def seed_article():
+    return Article(SEED.stem, SEED.read_text(encoding="utf-8"), published=date(2025, 11, 8))
+
+
+def test_ingest_is_idempotent(store, pipeline):
+    first = store.ingest(seed_article(), pipeline)
+    assert first.status == "new" and first.added == 5
+    counts = store.counts()
+    again = store.ingest(Article("renamed", "  " + seed_article().text.replace("\n\n", "\n \n") + "\n"), pipeline)
+    assert again.status == "unchanged" and store.counts() == counts
+
+
+def test_the_same_event_from_two_articles_is_one_incident_with_both_sources(store, pipeline):
+    for article in (WIRE_1, WIRE_2, KISMAYO):
+        store.ingest(article, pipeline)
+    frame = store.incidents()
+    assert len(frame) == 2
+    blast = frame[frame.place_name == "Mogadishu"].iloc[0]
+    assert blast.n_sources == 2 and (blast.killed, blast.killed_low) == (12, 7) and blast.wounded == 20
+    sources = store.sources([blast.incident_id])
+    assert sources.external_id.tolist() == ["wire-1", "wire-2"]
+    assert blast.geometry.x == pytest.approx(45.34, abs=0.05)
+
+
+def test_frame_from_the_store_keeps_the_documented_schema(store, pipeline):
+    from geo.frame import COLUMNS
+    empty = store.incidents()
+    store.ingest(seed_article(), pipeline)
+    frame = store.incidents()
+    assert frame.crs.to_epsg() == 4326
+    for column, dtype in COLUMNS.items():
+        assert str(frame[column].dtype) == dtype == str(empty[column].dtype), column
+    battle = frame[(frame.event_type == "battle") & (frame.date == "2025-11-06")].iloc[0]
+    assert battle.killed == 4 and battle.contested and "Afghan forces" in battle.actors
+
+
+def test_filters(store, pipeline):
+    from geo.store import Filters
+    for article in (seed_article(), WIRE_1, KISMAYO):
+        store.ingest(article, pipeline)
+    ids = lambda f: set(store.incidents(f).place_name.dropna())  # noqa: E731
+    assert ids(Filters(countries=("so",))) == {"Mogadishu", "Kismayo"}
+    assert ids(Filters(event_types=("explosion_remote_violence",))) == {"Kabul", "Mogadishu"}
+    assert ids(Filters(date_from=date(2025, 11, 6), date_to=date(2025, 11, 7), countries=("SO",))) == \
+        {"Mogadishu", "Kismayo"}
+    assert ids(Filters(bbox=(40.0, -2.0, 46.0, 0.0))) == {"Kismayo"}
+    assert ids(Filters(min_casualties=20)) == {"Mogadishu"}
+    assert ids(Filters(text="market")) == {"Mogadishu"}
+    assert ids(Filters(actors=("Al-Shabaab",))) == {"Kismayo"}
+
+
+def test_corrections_are_kept_with_who_and_before_and_survive_a_new_report(store, pipeline):
+    from geo.store import EditConflict, StoreError
+    store.ingest(WIRE_1, pipeline)
+    incident = store.incidents().iloc[0]
+    version = int(incident.version)
+    new_version = store.correct(incident.incident_id, {"killed": 9, "event_type": "violence_against_civilians"},
+                                who="ana", expected_version=version)
+    assert new_version == version + 1
+    log = store.corrections(incident.incident_id)
+    assert set(log.field) == {"killed", "event_type"} and set(log.who) == {"ana"}  # 9 is inside [7, -)
+    assert log[log.field == "killed"].iloc[0][["before", "after"]].tolist() == ["7", "9"]
+    with pytest.raises(EditConflict, match="changed by ana"):
+        store.correct(incident.incident_id, {"killed": 10}, who="bob", expected_version=version)
+    with pytest.raises(StoreError, match="event_type must be one of"):
+        store.correct(incident.incident_id, {"event_type": "picnic"}, who="bob")
+    store.ingest(Article("wire-4", "A car bomb exploded outside a market in Mogadishu on Friday, killing 8 people.",
+                         published=date(2025, 11, 9)), pipeline)
+    after = store.incidents().iloc[0]
+    assert after.killed == 9 and after.event_type == "violence_against_civilians" and after.n_sources == 2
+
+
+def test_spatial_index_and_gis_readability(store, pipeline, tmp_path):
+    import geopandas as gpd
+    import sqlalchemy as sa
+    store.ingest(seed_article(), pipeline)
+    points = int(store.incidents().geometry.notna().sum())
+    with store.read() as conn:
+        if store.dialect == "sqlite":
+            assert conn.exec_driver_sql("SELECT count(*) FROM rtree_incidents_geom").scalar() == points
+            path = store.engine.url.database
+            layer = gpd.read_file(path, layer="incidents", bbox=(60, 25, 75, 40))  # GDAL, through the R-tree
+        else:
+            indexes = conn.exec_driver_sql("SELECT indexdef FROM pg_indexes WHERE tablename = 'incidents'").scalars()
+            assert any("gist" in i for i in indexes)
+            layer = gpd.read_postgis(sa.text("SELECT * FROM incidents WHERE geom && ST_MakeEnvelope(60,25,75,40,4326)"),
+                                     conn, geom_col="geom")
+    assert layer.crs.to_epsg() == 4326
+    assert {"Spīn Bōldak", "Kabul"} <= set(layer.place_name)
+
+
+def test_store_errors_are_one_line(tmp_path):
+    from geo.store import SCHEMA_VERSION, Store, StoreError
+    not_gpkg = tmp_path / "notes.gpkg"
+    not_gpkg.write_text("these are my notes, not a database")
+    with pytest.raises(StoreError, match="not a GeoPackage"):
+        Store.open(not_gpkg)
+    with pytest.raises(StoreError, match="cannot open the store: .*refused"):
+        Store.open("postgresql://postgres@127.0.0.1:9/nothing")
+    with pytest.raises(StoreError, match="does not exist"):
+        Store.open(tmp_path / "missing" / "x.gpkg")
+    newer = tmp_path / "newer.gpkg"
+    with Store.open(newer) as s, s.write() as conn:
+        conn.exec_driver_sql(f"UPDATE store_meta SET value = '{SCHEMA_VERSION + 1}' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="newer than this program"):
+        Store.open(newer)
+    assert not_gpkg.read_text() == "these are my notes, not a database"  # nothing lost
+
+
+# -- real processes: crashes and concurrent writers ---------------------------------------------------
+def _write_articles(folder, names, body):
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, name in enumerate(names):
+        (folder / f"{name}.txt").write_text("Published: 2025-11-08\n\n" + body(i))
+
+
+def _ingest(paths, db, pause="0", **kw):
+    env = dict(os.environ, GEO_INGEST_PAUSE=pause)
+    return subprocess.Popen([sys.executable, "-m", "geo", "ingest", *map(str, paths), "--db", db, "--quiet"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def _consistent(store):
+    """Every article has all its sources and every incident one source at least."""
+    import sqlalchemy as sa
+    with store.read() as conn:
+        orphan_incidents = conn.exec_driver_sql(
+            "SELECT count(*) FROM incidents i WHERE NOT EXISTS (SELECT 1 FROM incident_sources s "
+            "WHERE s.incident_id = i.incident_id)").scalar()
+        articles_without = conn.exec_driver_sql(
+            "SELECT count(*) FROM articles a WHERE NOT EXISTS (SELECT 1 FROM incident_sources s "
+            "WHERE s.article_key = a.article_key)").scalar()
+    return orphan_incidents == 0 and articles_without == 0
+
+
+def test_kill_9_mid_ingest_leaves_the_store_as_before_that_article(store_url, tmp_path):
+    from geo.store import Store
+    towns = ["Kandahar", "Quetta", "Peshawar", "Herat"]
+    _write_articles(tmp_path / "in", [f"a{i}" for i in range(4)],
+                    lambda i: f"Clashes in {towns[i]} on Friday killed {i + 2} soldiers and wounded {i + 5}.\n")
+    Store.open(store_url).close()
+    proc = _ingest([tmp_path / "in"], store_url, pause="1.5")
+    with Store.open(store_url) as store:
+        deadline = time.time() + 60
+        while store.counts()["articles"] < 1 and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the second article is now inside its transaction, sleeping
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        counts = store.counts()
+        assert counts["articles"] == 1 and counts["incidents"] == 1 and _consistent(store)
+    finished = _ingest([tmp_path / "in"], store_url)
+    out, err = finished.communicate(timeout=120)
+    assert finished.returncode == 0, err
+    assert "3 new, 1 unchanged" in out
+    with Store.open(store_url) as store:
+        assert store.counts()["articles"] == 4 and store.counts()["incidents"] == 4 and _consistent(store)
+
+
+def test_two_ingests_at_once_lose_nothing(store_url, tmp_path):
+    from geo.store import Store
+    towns = ["Kandahar", "Quetta", "Peshawar", "Herat", "Kunduz", "Jalalabad", "Bannu", "Chaman"]
+    # Both sets report the Kandahar clash (one event, two sources) and share one identical article.
+    _write_articles(tmp_path / "a", [f"a{i}" for i in range(8)],
+                    lambda i: f"Clashes in {towns[i]} on Friday, Nov. 7, killed {i + 2} soldiers, officials said.\n")
+    _write_articles(tmp_path / "b", [f"b{i}" for i in range(8)],
+                    lambda i: (f"Fighting in {towns[i]} on Friday, Nov. 7, left {i + 3} soldiers dead, a "
+                               f"spokesman said.\n") if i else "Clashes in Kandahar on Friday, Nov. 7, killed 2 "
+                    "soldiers, officials said.\n")
+    Store.open(store_url).close()
+    procs = [_ingest([tmp_path / name], store_url, pause="0.05") for name in ("a", "b")]
+    results = [p.communicate(timeout=300) for p in procs]
+    for proc, (out, err) in zip(procs, results):
+        assert proc.returncode == 0, err
+        assert "locked" not in err.lower()
+    with Store.open(store_url) as store:
+        counts = store.counts()
+        assert counts["articles"] == 15  # 16 files, one text in both sets
+        frame = store.incidents()
+        assert len(frame) == 8 and frame.n_sources.sum() == 15 and _consistent(store)
+        assert (frame.n_sources == 2).sum() == 7  # each town's clash told by both sets, but one shared text
