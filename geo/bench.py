@@ -74,3 +74,93 @@ def run_benchmark(n: int = 2000, files: list[str] | None = None) -> dict:
             "places_only_docs_per_second": round(n / places_seconds, 1),
             "cold_start_seconds": round(cold, 3),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def run_store_benchmark(n_articles: int = 2000, n_incidents: int = 100_000, db: str | None = None) -> dict:
+    """Ingest speed into the store, and export and read-back speed of a store holding `n_incidents`
+    (a GeoPackage in a temporary folder unless `db` names another store, which is then emptied)."""
+    import random as _random
+    import tempfile
+    from datetime import date, timedelta
+
+    from .document import Article
+    from .export import write_export
+    from .pipeline import default_pipeline
+    from .store import Store, article_key
+
+    docs = benchmark_documents(n_articles, seed=11)
+    # Unique texts: the benchmark documents recombine paragraphs, so a number keeps each one new.
+    articles = [Article(f"bench-{i}", f"{text}\n\nReport {i}.", published=date(2025, 11, 8) - timedelta(days=i % 60))
+                for i, text in enumerate(docs)]
+    with tempfile.TemporaryDirectory() as folder:
+        url = db or str(Path(folder) / "bench.gpkg")
+        pipeline = default_pipeline()
+        with Store.open(url) as store:
+            _empty(store)
+            extracted = [(a, pipeline(a).incidents) for a in articles[: n_articles // 2]]
+            start = time.perf_counter()
+            for article, found in extracted:
+                store.store_document(article, found)
+            store_seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            for article in articles[n_articles // 2:]:
+                store.ingest(article, pipeline)
+            ingest_seconds = time.perf_counter() - start
+
+            _empty(store)
+            _fill(store, n_incidents, _random.Random(5))
+            start = time.perf_counter()
+            frame = store.incidents()
+            read_seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            sources = store.sources()
+            write_export(frame, Path(folder) / "bench.geojson", "geojson", sources)
+            export_seconds = time.perf_counter() - start
+            size_mb = (Path(folder) / "bench.geojson").stat().st_size / 1e6
+            engine = store.dialect
+    half = n_articles // 2
+    return {"engine": engine, "store_articles_per_second": round(half / store_seconds, 1),
+            "ingest_articles_per_second": round((n_articles - half) / ingest_seconds, 1),
+            "incidents": len(frame), "read_seconds": round(read_seconds, 3),
+            "geojson_export_seconds": round(export_seconds, 3), "geojson_mb": round(size_mb, 1)}
+
+
+def _empty(store) -> None:
+    from .store import articles, corrections, incident_sources, incidents
+    with store.write() as conn:
+        for table in (incident_sources, corrections, incidents, articles):
+            conn.execute(table.delete())
+
+
+def _fill(store, n: int, rng) -> None:
+    """`n` synthetic incidents with sources, written in bulk (not timed)."""
+    from datetime import date, timedelta
+
+    from .store import _now, articles, incident_sources, incidents
+    types = ["battle", "explosion_remote_violence", "violence_against_civilians", "protest", "riot",
+             "strategic_development"]
+    now = _now()
+    with store.write() as conn:
+        conn.execute(articles.insert(), [{"article_key": f"{i:016x}", "external_id": f"a{i}", "title": f"Report {i}",
+                                          "published": date(2025, 1, 1) + timedelta(days=i % 300), "text": f"text {i}",
+                                          "ingested_at": now} for i in range(n // 10)])
+        rows, links = [], []
+        for i in range(n):
+            lat, lon = rng.uniform(-40, 60), rng.uniform(-20, 120)
+            point = i % 10 != 0
+            rows.append({"incident_id": f"{i:016x}", "event_type": types[i % 6], "topic": None,
+                         "date": date(2025, 1, 1) + timedelta(days=i % 300), "date_precision": "day",
+                         "date_from": "text", "geo_precision": 1 + i % 3, "place_name": f"Place {i % 5000}",
+                         "country": "AF", "admin1": None, "geonameid": i, "lat": lat if point else None,
+                         "lon": lon if point else None, "point_lat": lat if point else None,
+                         "point_lon": lon if point else None, "killed": i % 7, "killed_low": i % 7,
+                         "killed_high": None, "wounded": i % 11, "wounded_low": i % 11, "wounded_high": None,
+                         "killed_text": f"{i % 7} killed", "wounded_text": "", "victims": "civilians",
+                         "actors": "Afghan forces; Pakistani forces", "claimed_by": "officials", "contested": False,
+                         "evidence": f"Clashes in Place {i % 5000} killed {i % 7} people, officials said.",
+                         "evidence_start": 0, "evidence_end": 60, "sources": f"{i // 10:016x}", "n_sources": 1,
+                         "notes": "", "version": 1, "updated_at": now})
+            links.append({"incident_id": f"{i:016x}", "article_key": f"{i // 10:016x}", "evidence_start": 0,
+                          "evidence_end": 60, "evidence": rows[-1]["evidence"], "killed": i % 7, "wounded": i % 11})
+        conn.execute(store._insert_incident, rows)
+        conn.execute(incident_sources.insert(), links)

@@ -187,8 +187,11 @@ def cmd_geocode(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_benchmark
-    print(json.dumps(run_benchmark(args.docs, args.files), indent=2))
+    from .bench import run_benchmark, run_store_benchmark
+    if args.store:
+        print(json.dumps(run_store_benchmark(args.docs, args.incidents, args.db), indent=2))
+    else:
+        print(json.dumps(run_benchmark(args.docs, args.files), indent=2))
     return 0
 
 
@@ -263,6 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="speed and memory benchmark of extraction")
     p.add_argument("--docs", type=int, default=2000, help="documents to process")
+    p.add_argument("--store", action="store_true", help="benchmark the store instead: ingest, then export and "
+                   "read back --incidents incidents")
+    p.add_argument("--incidents", type=int, default=100_000, help="with --store: incidents to export and read")
+    p.add_argument("--db", metavar="URL", help="with --store: a store to use (it is emptied!) instead of a "
+                   "temporary GeoPackage")
     p.add_argument("files", nargs="*", help="articles to recombine into benchmark documents "
                    "(default: the sample articles in data/)")
     p.set_defaults(func=cmd_bench)

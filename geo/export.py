@@ -14,8 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import orjson
 import pandas as pd
+import shapely
 
 from .frame import LIST_SEPARATOR
 
@@ -34,25 +36,28 @@ def geojson_bytes(frame: gpd.GeoDataFrame, sources: pd.DataFrame | None = None) 
     values = {c: _plain(frame[c]) for c in columns}
     for c in LIST_FIELDS:
         if c in values:
-            values[c] = [v.split(LIST_SEPARATOR) if v else [] for v in values[c]]
+            values[c] = [(v.split(LIST_SEPARATOR) if LIST_SEPARATOR in v else [v]) if v else [] for v in values[c]]
     if "sources" in values:
         by_article = _source_objects(sources)
         values["sources"] = [[by_article.get(k, {"id": k}) for k in v.split(LIST_SEPARATOR)] if v else []
                              for v in values["sources"]]
-    geometries = [None if g is None or g.is_empty else
-                  {"type": "Point", "coordinates": [round(g.x, COORDINATE_DIGITS), round(g.y, COORDINATE_DIGITS)]}
-                  for g in frame.geometry]
+    points = frame.geometry.values
+    missing = (shapely.is_missing(points) | shapely.is_empty(points)).tolist()
+    xs = np.round(shapely.get_x(points), COORDINATE_DIGITS).tolist()
+    ys = np.round(shapely.get_y(points), COORDINATE_DIGITS).tolist()
+    geometries = [None if m else {"type": "Point", "coordinates": [x, y]} for m, x, y in zip(missing, xs, ys)]
     ids = frame["incident_id"].tolist() if "incident_id" in frame else list(range(len(frame)))
-    features = [{"type": "Feature", "id": ids[i], "geometry": geometries[i],
-                 "properties": {c: values[c][i] for c in columns}} for i in range(len(frame))]
+    rows = zip(*(values[c] for c in columns))
+    features = [{"type": "Feature", "id": i, "geometry": g, "properties": dict(zip(columns, row))}
+                for i, g, row in zip(ids, geometries, rows)]
     return orjson.dumps({"type": "FeatureCollection", "features": features})
 
 
 def _plain(series: pd.Series) -> list:
     """A column as JSON-ready Python values: None for missing, ISO strings for dates, plain ints."""
     if pd.api.types.is_datetime64_any_dtype(series):
-        return [None if pd.isna(v) else v.date().isoformat() if v == v.normalize() else v.isoformat()
-                for v in series]
+        days = series.dt.strftime("%Y-%m-%d")
+        return days.astype(object).where(series.notna(), None).tolist()
     out = series.astype(object).where(series.notna(), None).tolist()
     if pd.api.types.is_float_dtype(series):
         out = [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in out]

@@ -45,7 +45,7 @@ def merge_incidents(incidents: Iterable[Incident], published: dict[str, date] | 
             if target is not None:
                 break
         if target is None:
-            merged.append(copy.deepcopy(inc))
+            merged.append(_copy(inc))
             buckets.setdefault(_key(inc), []).append(len(merged) - 1)
         else:
             merged[target] = combine(merged[target], inc, published)
@@ -54,7 +54,7 @@ def merge_incidents(incidents: Iterable[Incident], published: dict[str, date] | 
 
 def combine(a: Incident, b: Incident, published: dict[str, date]) -> Incident:
     """The incident both reports describe."""
-    out = copy.deepcopy(a)
+    out = _copy(a)
     latest_a = max((published.get(s, date.min) for s in a.sources), default=date.min)
     latest_b = max((published.get(s, date.min) for s in b.sources), default=date.min)
     newer = b if latest_b > latest_a else a
@@ -71,13 +71,21 @@ def combine(a: Incident, b: Incident, published: dict[str, date]) -> Incident:
         texts = getattr(out, kind + "_text")
         texts.extend(t for t in getattr(b, kind + "_text") if t not in texts)
     if b.point and (not a.point or b.geo_precision < a.geo_precision):
-        out.place, out.geo_precision = copy.deepcopy(b.place), b.geo_precision
+        out.place, out.geo_precision = copy.copy(b.place), b.geo_precision
     if b.date_precision == "day" and a.date_precision != "day":
         out.date, out.date_precision, out.date_from = b.date, b.date_precision, b.date_from
     for name in ("actors", "claimed_by", "victims", "sources", "notes"):
         into = getattr(out, name)
         into.extend(x for x in getattr(b, name) if x not in into)
     out.contested = a.contested or b.contested
+    return out
+
+
+def _copy(inc: Incident) -> Incident:
+    """A copy whose lists can change without changing the original's (places and spans are not changed)."""
+    out = copy.copy(inc)
+    for name in ("killed_text", "wounded_text", "victims", "actors", "claimed_by", "sentences", "sources", "notes"):
+        setattr(out, name, list(getattr(inc, name)))
     return out
 
 
