@@ -53,6 +53,7 @@ _ONE = re.compile(r"\b(?:a|an|one)\s+(?:[\w'\u2019-]+\s+){0,3}?(?P<np>man|woman|
 _NONE = re.compile(r"\b(?:no\s+(?:one|deaths|casualties|fatalities|injuries)|nobody)\b(?:[^.]{0,30}?"
                    r"(?P<verb>killed|hurt|injured|wounded|dead))?")
 _GROUP_BEFORE = re.compile(rf"{_Q_NUM}(?:\s+{_NP_WORD}){{0,4}}\s*(?:,|,?\s+and)\s+$")
+_GROUP_AFTER = re.compile(rf"\s*(?:,|,?\s+and)\s+{_Q_NUM}(?P<np>(?:\s+{_NP_WORD}){{1,3}})")
 _VERB_BEFORE = re.compile(r"\b(?:kill|kills|killed|killing|wound|wounds|wounded|wounding|injure|injures|injured|"
                           r"injuring)\s+$")
 _SUBSET_BEFORE = re.compile(r"\b(?:including|among\s+them|among\s+whom|of\s+whom|of\s+them)\s+$")
@@ -68,7 +69,7 @@ VICTIM_WORDS = {
     "soldiers": "soldier soldiers troop troops personnel servicemen servicemembers marines army military",
     "police": "police policeman policemen policewoman officers officer guards guard",
     "militants": "militant militants fighter fighters insurgent insurgents rebel rebels gunmen gunman attackers "
-                 "bandit bandits jihadist jihadists terrorists vigilante vigilantes",
+                 "bandit bandits jihadist jihadists terrorists vigilante vigilantes militiamen volunteers",
     "protesters": "protester protesters demonstrator demonstrators",
 }
 _VICTIM = {w: category for category, words in VICTIM_WORDS.items() for w in words.split()}
@@ -149,7 +150,9 @@ def find_counts(text: str, start: int, end: int, low: str | None = None) -> list
             _add_group(found, taken, text, m, start, original)
     for m in _ACTIVE.finditer(text, start, end):
         if free(m.start("num"), m.end("num")):
-            _add(found, taken, text, m, _kind(m.group("verb")), original)
+            count = _add(found, taken, text, m, _kind(m.group("verb")), original)
+            if count is not None:
+                _add_objects(found, taken, text, m, count, end, original)
     for m in _ONE.finditer(text, start, end):
         if free(m.start(), m.end()):
             found.append(Count(_kind(m.group("verb")), 1, 1, 1, m.start(), m.end(), original[m.start():m.end()],
@@ -204,6 +207,32 @@ def _add(found, taken, text, m, kind, original, revised=False, subset=None) -> C
     return count
 
 
+def _add_objects(found, taken, text, m, first: Count, end: int, original: str) -> None:
+    """The groups after an active verb: "killing 12 soldiers and five volunteers" is 17."""
+    parts, cursor = [first], m.end()
+    while True:
+        g = _GROUP_AFTER.match(text, cursor, end)
+        if not g or not _is_count(text, g):
+            break
+        value, low, high = _bounds(g.group("qual") or "", *parse_number(g.group("num")))
+        parts.append(Count(first.kind, value, low, high, g.start("num"), g.end(), original[g.start("num"):g.end()],
+                           _victims(g.group("np"))))
+        cursor = g.end()
+    if len(parts) > 1:
+        found.remove(first)
+        found.append(_sum(parts, first.start, cursor, original, first.subset))
+        taken.append((first.start, cursor))
+
+
+def _sum(parts: list[Count], start: int, end: int, original: str, subset: bool) -> Count:
+    """One count for groups told together: values add; a missing value leaves the sum open."""
+    values = [p.value for p in parts]
+    highs = [p.high for p in parts]
+    victims = tuple(dict.fromkeys(v for p in parts for v in p.victims))
+    return Count(parts[0].kind, sum(values) if None not in values else None, sum(p.low or 0 for p in parts),
+                 sum(highs) if None not in highs else None, start, end, original[start:end], victims, subset)
+
+
 def _add_group(found, taken, text, m, floor: int, original: str) -> None:
     """A passive count and the groups joined to it before the verb: "23 soldiers and nine militants"."""
     kind = _kind(m.group("verb"))
@@ -225,15 +254,8 @@ def _add_group(found, taken, text, m, floor: int, original: str) -> None:
         cursor = s
     if len(parts) == 1:
         return
-    # One count for the whole group: values add, a missing value leaves the sum open.
     found.pop()
     parts.reverse()
-    values = [p.value for p in parts]
-    lows = [p.low for p in parts]
-    highs = [p.high for p in parts]
-    victims = tuple(dict.fromkeys(v for p in parts for v in p.victims))
-    found.append(Count(kind, sum(values) if None not in values else None,
-                       sum(x or 0 for x in lows), sum(highs) if None not in highs else None,
-                       parts[0].start, m.end(), original[parts[0].start:m.end()], victims,
-                       bool(_SUBSET_BEFORE.search(text, max(0, parts[0].start - 25), parts[0].start))))
+    found.append(_sum(parts, parts[0].start, m.end(), original,
+                      bool(_SUBSET_BEFORE.search(text, max(0, parts[0].start - 25), parts[0].start))))
     taken.append((parts[0].start, m.end()))

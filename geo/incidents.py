@@ -761,7 +761,7 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
             incidents.append(target)
         else:
             _join(target, c)
-        if target.event_type in VIOLENT:
+        if target.event_type != "strategic_development":  # tolls and disputes follow violence and protests
             last_violent = (target, c.sentence_index)
     return incidents
 

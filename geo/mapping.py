@@ -100,8 +100,8 @@ MAX_PLACES = 15_000  # beyond this, nearby places are drawn as one (the map stay
 
 
 def place_groups(frame: gpd.GeoDataFrame, max_places: int = MAX_PLACES) -> pd.DataFrame:
-    """Incidents with a point, one row per place (points within about 10 m; coarser, down to about 10 km,
-    when there are more than `max_places` places): how many, which types, the casualties, the incident
+    """Incidents with a point, one row per place (points within about 10 m; coarser,
+    when there are more than `max_places` places, about 100 km at the coarsest): how many, which types, the casualties, the incident
     ids, and a short escaped label."""
     located = frame[frame.geometry.notna()]
     if located.empty:
@@ -109,7 +109,7 @@ def place_groups(frame: gpd.GeoDataFrame, max_places: int = MAX_PLACES) -> pd.Da
                                      "incident_ids", "label"])
     lat, lon = located.geometry.y.to_numpy(), located.geometry.x.to_numpy()
     digits = 4
-    while digits > 1 and len(np.unique(np.round(lat, digits) * 1000 + np.round(lon, digits))) > max_places:
+    while digits > 0 and len(np.unique(np.round(lat, digits) * 1000 + np.round(lon, digits))) > max_places:
         digits -= 1
     table = pd.DataFrame({
         "lat": np.round(lat, digits), "lon": np.round(lon, digits),
