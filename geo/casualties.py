@@ -54,6 +54,7 @@ _NONE = re.compile(r"\b(?:no\s+(?:one|deaths|casualties|fatalities|injuries)|nob
                    r"(?P<verb>killed|hurt|injured|wounded|dead))?")
 _GROUP_BEFORE = re.compile(rf"{_Q_NUM}(?:\s+{_NP_WORD}){{0,4}}\s*(?:,|,?\s+and)\s+$")
 _GROUP_AFTER = re.compile(rf"\s*(?:,|,?\s+and)\s+{_Q_NUM}(?P<np>(?:\s+{_NP_WORD}){{1,3}})")
+_AUX_AFTER = re.compile(r"\s+(?:were|are|was|is|have|has|had|got|remain|remained)\b")
 _VERB_BEFORE = re.compile(r"\b(?:kill|kills|killed|killing|wound|wounds|wounded|wounding|injure|injures|injured|"
                           r"injuring)\s+$")
 _SUBSET_BEFORE = re.compile(r"\b(?:including|among\s+them|among\s+whom|of\s+whom|of\s+them)\s+$")
@@ -212,8 +213,8 @@ def _add_objects(found, taken, text, m, first: Count, end: int, original: str) -
     parts, cursor = [first], m.end()
     while True:
         g = _GROUP_AFTER.match(text, cursor, end)
-        if not g or not _is_count(text, g):
-            break
+        if not g or not _is_count(text, g) or _AUX_AFTER.match(text, g.end()):
+            break  # "killed two people and five others were wounded": a clause of its own
         value, low, high = _bounds(g.group("qual") or "", *parse_number(g.group("num")))
         parts.append(Count(first.kind, value, low, high, g.start("num"), g.end(), original[g.start("num"):g.end()],
                            _victims(g.group("np"))))
