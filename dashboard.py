@@ -1,30 +1,273 @@
 """Streamlit front: layout and widgets only; every step is a call into `geo`."""
+from __future__ import annotations
+
+import os
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
-import geo
+from geo.export import FORMATS, csv_frame, geojson_bytes, write_export
+from geo.gazetteer import load_gazetteer
+from geo.incidents import EVENT_TYPES
+from geo.mapping import EVENT_LABELS, MapView, incident_map, nearest_group, place_groups
+from geo.pipeline import default_pipeline
+from geo.store import EditConflict, Filters, Store, StoreError, resolve_url
+from geo.views import (build_sample_store, filters_from_query, filters_to_query, headline, highlight_html,
+                       incident_card_html, read_uploads, timeline, unique_values)
 
-ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
+ROOT = Path(__file__).resolve().parent
+SAMPLES = ROOT / "data" / "articles"
 
-st.set_page_config(page_title="Incident atlas", layout="wide")
+st.set_page_config(page_title="Incident atlas", page_icon="🗺️", layout="wide")
+
+
+@st.cache_resource(show_spinner=False)
+def open_store(url: str) -> Store:
+    return Store.open(url)
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def load_incidents(url: str, filters: Filters, generation: int):
+    return open_store(url).incidents(filters)
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def load_all(url: str, generation: int):
+    return open_store(url).incidents()
+
+
+def changed() -> None:
+    """After a write, every view reads the store again."""
+    st.session_state["generation"] = st.session_state.get("generation", 0) + 1
+
+
+# -- the store, built from the samples on the first run ----------------------------------------------
+url = resolve_url(os.environ.get("GEO_DB"))
+try:
+    store = open_store(url)
+except StoreError as exc:
+    st.error(f"The store cannot be opened: {exc}")
+    st.stop()
+generation = st.session_state.setdefault("generation", 0)
+if store.counts()["articles"] == 0:
+    bar = st.progress(0.0, "Building the store from the sample articles…")
+    summary = build_sample_store(store, SAMPLES, default_pipeline(),
+                                 lambda share, name: bar.progress(share, f"Reading {name}"))
+    bar.empty()
+    st.toast(f"Store built from the samples: {summary}")
+    changed()
+    generation = st.session_state["generation"]
+
+everything = load_all(url, generation)
+
+# -- filters: in the sidebar, kept in the URL -------------------------------------------------------
+query = filters_from_query({k: st.query_params.get_all(k) if k in ("type", "country", "actor")
+                            else st.query_params.get(k) for k in st.query_params})
+st.sidebar.header("Filters")
+dated = everything["date"].dropna()
+first_day = dated.min().date() if not dated.empty else date(2025, 1, 1)
+last_day = dated.max().date() if not dated.empty else date.today()
+period = st.sidebar.date_input("Dates", value=(query.date_from or first_day, query.date_to or last_day),
+                               key="f_dates")
+types = st.sidebar.multiselect("Event types", EVENT_TYPES, default=list(query.event_types),
+                               format_func=EVENT_LABELS.get, key="f_types")
+countries = st.sidebar.multiselect("Countries", sorted(everything["country"].dropna().unique()),
+                                   default=[c for c in query.countries if c in set(everything["country"].dropna())],
+                                   key="f_countries")
+minimum = st.sidebar.number_input("At least this many killed + wounded", min_value=0, value=query.min_casualties,
+                                  step=1, key="f_min")
+actors = st.sidebar.multiselect("Actors", unique_values(everything, "actors"),
+                                default=[a for a in query.actors if a in unique_values(everything, "actors")],
+                                key="f_actors")
+text = st.sidebar.text_input("Text (evidence, place, actors, claims)", value=query.text, key="f_text")
+chosen_from = period[0] if len(period) > 0 and period[0] != first_day else None
+chosen_to = period[1] if len(period) > 1 and period[1] != last_day else None
+filters = Filters(date_from=chosen_from, date_to=chosen_to,
+                  event_types=tuple(types), countries=tuple(countries), min_casualties=int(minimum),
+                  text=text.strip(), actors=tuple(actors), bbox=query.bbox)
+wanted = filters_to_query(filters)
+if wanted != {k: (st.query_params.get_all(k) if isinstance(v, list) else st.query_params.get(k))
+              for k, v in wanted.items()} or set(st.query_params) - set(wanted):
+    st.query_params.from_dict(wanted)  # the URL keeps the view, so it can be shared
+
+st.sidebar.header("Map")
+online = st.sidebar.toggle("Online map tiles (OpenStreetMap)", value=False,
+                           help="Off: the offline basemap of country outlines. On: tiles, when the internet is there.")
+editor = st.sidebar.text_input("Your name (for corrections)", key="editor")
+
+frame = load_incidents(url, filters, generation)
+
+# -- export what is filtered ---------------------------------------------------------------------------
+st.sidebar.header("Export what is filtered")
+for fmt in FORMATS:
+    if fmt == "geojson":
+        data, mime = geojson_bytes(frame, store.sources(frame["incident_id"].tolist())), "application/geo+json"
+    elif fmt == "csv":
+        data, mime = csv_frame(frame).to_csv(index=False).encode(), "text/csv"
+    else:
+        import tempfile
+        with tempfile.TemporaryDirectory() as folder:
+            data = write_export(frame, Path(folder) / "incidents.gpkg", "gpkg").read_bytes()
+        mime = "application/geopackage+sqlite3"
+    st.sidebar.download_button(f"{fmt.upper()} ({len(frame)} incidents)", data, f"incidents.{fmt}", mime,
+                               on_click="ignore", key=f"export_{fmt}")
+
+# -- the page --------------------------------------------------------------------------------------------
 st.title("Incident atlas")
-st.caption("Places named in news articles, found and resolved offline.")
+figures = headline(frame)
+a, b, c = st.columns(3)
+a.metric("Incidents", figures["incidents"])
+b.metric("Killed", figures["killed"], help=f"range {figures['killed_low']}–{figures['killed_high'] or 'open'}")
+c.metric("Wounded", figures["wounded"], help=f"range {figures['wounded_low']}–{figures['wounded_high'] or 'open'}")
+st.caption(f"Killed: range {figures['killed_low']}–{figures['killed_high'] if figures['killed_high'] is not None else '…'}"
+           f" · wounded: range {figures['wounded_low']}–"
+           f"{figures['wounded_high'] if figures['wounded_high'] is not None else '…'} · "
+           f"{int(frame.geometry.isna().sum())} incidents have no locatable place and are not on the map.")
 
-samples = sorted(ARTICLES.glob("*.txt"))
-choice = st.selectbox("Sample article", [p.name for p in samples] + ["Paste text"])
-if choice == "Paste text":
-    text = st.text_area("Article text", height=200)
-else:
-    text = (ARTICLES / choice).read_text(encoding="utf-8")
+tab_map, tab_table, tab_articles, tab_add = st.tabs(["Map", "Incidents", "Articles", "Add articles"])
+groups = place_groups(frame)
 
-if text.strip():
-    doc = geo.extract(text)
-    rows = [p.as_json() for p in doc.places]
-    st.subheader(f"{len(rows)} place mentions")
-    st.dataframe(rows, use_container_width=True)
-    with st.expander("Article text"):
-        st.text(text)
 
-st.caption("Gazetteer: [GeoNames](https://www.geonames.org/) (CC BY 4.0); division centroids: "
-           "countrystatecity-countries (ODbL 1.0).")
+def show_card(incident_id: str) -> None:
+    row = frame[frame["incident_id"] == incident_id]
+    if row.empty:
+        return
+    st.html(incident_card_html(row.iloc[0], store.sources([incident_id])))
+
+
+with tab_map:
+    focus = st.session_state.get("focus")
+    view = MapView(center=focus, zoom=8) if focus else None
+    clicked = st_folium(incident_map(frame, online_tiles=online, view=view), key="map", height=560,
+                        use_container_width=True, returned_objects=["last_object_clicked"])
+    point = (clicked or {}).get("last_object_clicked")
+    if point:
+        group = nearest_group(groups, point["lat"], point["lng"])
+        if group is not None:
+            st.subheader(f"{group['count']} incident(s) here")
+            for incident_id in group["incident_ids"][:20]:
+                show_card(incident_id)
+    else:
+        st.caption("Click a marker for its incidents.")
+    series = timeline(frame)
+    if not series.empty:
+        st.subheader("Timeline")
+        measure = st.segmented_control("Show", ["incidents", "killed", "wounded"], default="incidents",
+                                       key="timeline_measure") or "incidents"
+        chart = series.pivot_table(index="date", columns="event_type", values=measure, aggfunc="sum", fill_value=0)
+        st.bar_chart(chart.rename(columns=EVENT_LABELS))
+
+with tab_table:
+    table = pd.DataFrame(frame.drop(columns="geometry"))
+    columns = ["date", "event_type", "place_name", "country", "killed", "wounded", "contested", "actors",
+               "claimed_by", "evidence", "n_sources"]
+    picked = st.dataframe(table[columns], hide_index=True, width="stretch", on_select="rerun",
+                          selection_mode="single-row", key="incident_table",
+                          column_config={"evidence": st.column_config.TextColumn(width="large")})
+    rows = picked.selection.rows if picked else []
+    if rows:
+        chosen = table.iloc[rows[0]]
+        show_card(chosen["incident_id"])
+        if chosen["place_name"] is not None and not pd.isna(frame.iloc[rows[0]].geometry):
+            point = frame.iloc[rows[0]].geometry
+            if st.button("Show on the map", key="focus_button"):
+                st.session_state["focus"] = (point.y, point.x)
+                st.rerun()
+        with st.expander("Correct this incident"):
+            with st.form("correction"):
+                new_type = st.selectbox("Event type", EVENT_TYPES, index=EVENT_TYPES.index(chosen["event_type"]),
+                                        format_func=EVENT_LABELS.get)
+                killed = st.number_input("Killed", min_value=0, value=int(chosen["killed"])
+                                         if not pd.isna(chosen["killed"]) else 0)
+                wounded = st.number_input("Wounded", min_value=0, value=int(chosen["wounded"])
+                                          if not pd.isna(chosen["wounded"]) else 0)
+                candidates = load_gazetteer().search(chosen["place_name"] or "", limit=8) \
+                    if isinstance(chosen["place_name"], str) else []
+                labels = ["(keep the place)"] + [f"{p.name}, {p.admin1 or ''} {p.country or ''} ({p.kind}, "
+                                                 f"{p.lat:.3f}, {p.lon:.3f})" for p in candidates]
+                choice = st.selectbox("Another gazetteer candidate", range(len(labels)), format_func=labels.__getitem__)
+                lat = st.text_input("Or set latitude", "")
+                lon = st.text_input("and longitude", "")
+                if st.form_submit_button("Save correction"):
+                    changes: dict = {"event_type": new_type}
+                    if killed != (0 if pd.isna(chosen["killed"]) else int(chosen["killed"])):
+                        changes["killed"] = killed
+                    if wounded != (0 if pd.isna(chosen["wounded"]) else int(chosen["wounded"])):
+                        changes["wounded"] = wounded
+                    if choice:
+                        p = candidates[choice - 1]
+                        changes.update(place_name=p.name, geonameid=p.geonameid, country=p.country, admin1=p.admin1,
+                                       lat=p.lat, lon=p.lon)
+                    if lat.strip() and lon.strip():
+                        changes.update(lat=lat, lon=lon)
+                    try:
+                        store.correct(chosen["incident_id"], changes, who=editor,
+                                      expected_version=int(chosen["version"]))
+                        changed()
+                        st.success("Saved; every view shows the correction.")
+                        st.rerun()
+                    except EditConflict as exc:
+                        st.error(str(exc))
+                    except StoreError as exc:
+                        st.error(str(exc))
+        log = store.corrections(chosen["incident_id"])
+        if not log.empty:
+            st.caption("Corrections")
+            st.dataframe(log[["at", "who", "field", "before", "after"]], hide_index=True)
+
+with tab_articles:
+    listing = store.articles()
+    if listing.empty:
+        st.info("No articles yet.")
+    else:
+        names = {row.article_key: f"{row.title or row.external_id} ({row.published or 'undated'})"
+                 for row in listing.itertuples()}
+        key = st.selectbox("Article", list(names), format_func=names.get, key="article_choice")
+        article = store.article(key)
+        doc = default_pipeline()(article)
+        st.caption("Places are blue, casualty phrases red; hover for what they were read as.")
+        st.html(highlight_html(doc))
+        found = [i.as_json() for i in doc.incidents]
+        st.subheader(f"{len(found)} incident(s) found in it")
+        if found:
+            st.dataframe(pd.DataFrame([{"event_type": i["event_type"], "date": i["date"], "place": i["place"]["name"],
+                                        "killed": i["killed"], "wounded": i["wounded"],
+                                        "evidence": i["evidence"]["text"]} for i in found]), hide_index=True)
+
+with tab_add:
+    st.write("Paste an article or upload files (.txt, .md, .html, .jsonl); check what was found, then save.")
+    pasted = st.text_area("Article text", height=180, key="paste")
+    published = st.date_input("Published", value=None, key="paste_date")
+    uploads = st.file_uploader("Or upload", type=["txt", "md", "html", "htm", "jsonl"], accept_multiple_files=True)
+    items = []
+    if pasted.strip():
+        from geo.document import Article
+        items.append(Article("pasted", pasted, published=published))
+    if uploads:
+        items.extend(read_uploads(((u.name, u.getvalue()) for u in uploads), published))
+    from geo.sources import InputProblem
+    articles = [i for i in items if not isinstance(i, InputProblem)]
+    for problem in (i for i in items if isinstance(i, InputProblem)):
+        st.warning(str(problem))
+    for article in articles:
+        doc = default_pipeline()(article)
+        with st.expander(f"{article.title or article.id}: {len(doc.incidents)} incident(s), {len(doc.places)} places"):
+            st.html(highlight_html(doc))
+            if doc.incidents:
+                st.dataframe(pd.DataFrame([{"event_type": i.event_type, "date": i.date,
+                                            "place": i.place.name if i.place else None, "killed": i.killed,
+                                            "wounded": i.wounded} for i in doc.incidents]), hide_index=True)
+    if articles and st.button(f"Save {len(articles)} article(s) to the store", type="primary", key="save_articles"):
+        results = [store.ingest(article, default_pipeline()) for article in articles]
+        changed()
+        st.success(f"{sum(r.status == 'new' for r in results)} new, {sum(r.status == 'unchanged' for r in results)} "
+                   f"already stored; {sum(r.added for r in results)} incidents added, "
+                   f"{sum(r.merged for r in results)} merged.")
+
+st.divider()
+st.caption("Gazetteer data from [GeoNames](https://www.geonames.org/) (CC BY 4.0) · country outlines from "
+           "[Natural Earth](https://www.naturalearthdata.com/) (public domain) · division centroids from "
+           "countrystatecity-countries (ODbL 1.0) · map tiles, when online, © OpenStreetMap contributors.")

@@ -738,8 +738,8 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
                                        <= published + timedelta(days=1)):
             if c.date.precision != "year" or when.year < published.year:
                 continue
-        if c.event_type in VIOLENT and c.date and c.date.precision == "year":
-            continue  # "since 2021": history, not an event
+        if c.date and c.date.precision == "year" and (c.event_type in VIOLENT or published is None):
+            continue  # "since 2021", "the 2021 accord": history, not an event
         continues = last_violent is not None and (
             (c.anaphoric and (not c.counts or c.disputed) and (c.event_type in VIOLENT or not c.event_type or
                                                                 c.disputed))
