@@ -39,6 +39,19 @@ def load_all(url: str, generation: int):
     return open_store(url).incidents()
 
 
+EXPORT_TYPES = {"geojson": "application/geo+json", "csv": "text/csv", "gpkg": "application/geopackage+sqlite3"}
+
+
+def export_bytes(store: Store, frame, fmt: str) -> bytes:
+    if fmt == "geojson":
+        return geojson_bytes(frame, store.sources(frame["incident_id"].tolist()))
+    if fmt == "csv":
+        return csv_frame(frame).to_csv(index=False).encode()
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        return write_export(frame, Path(folder) / "incidents.gpkg", "gpkg").read_bytes()
+
+
 def changed() -> None:
     """After a write, every view reads the store again."""
     st.session_state["generation"] = st.session_state.get("generation", 0) + 1
@@ -100,20 +113,14 @@ editor = st.sidebar.text_input("Your name (for corrections)", key="editor")
 
 frame = load_incidents(url, filters, generation)
 
-# -- export what is filtered ---------------------------------------------------------------------------
+# -- export what is filtered (made when asked: a 100,000-incident GeoJSON takes a second or two) ---------
 st.sidebar.header("Export what is filtered")
-for fmt in FORMATS:
-    if fmt == "geojson":
-        data, mime = geojson_bytes(frame, store.sources(frame["incident_id"].tolist())), "application/geo+json"
-    elif fmt == "csv":
-        data, mime = csv_frame(frame).to_csv(index=False).encode(), "text/csv"
-    else:
-        import tempfile
-        with tempfile.TemporaryDirectory() as folder:
-            data = write_export(frame, Path(folder) / "incidents.gpkg", "gpkg").read_bytes()
-        mime = "application/geopackage+sqlite3"
-    st.sidebar.download_button(f"{fmt.upper()} ({len(frame)} incidents)", data, f"incidents.{fmt}", mime,
-                               on_click="ignore", key=f"export_{fmt}")
+fmt = st.sidebar.radio("Format", FORMATS, horizontal=True, format_func=str.upper, key="export_format")
+if st.sidebar.button(f"Prepare {fmt.upper()} of {len(frame)} incidents", key="export_prepare"):
+    st.session_state["export"] = (fmt, export_bytes(store, frame, fmt))
+if st.session_state.get("export") and st.session_state["export"][0] == fmt:
+    st.sidebar.download_button(f"Download incidents.{fmt}", st.session_state["export"][1], f"incidents.{fmt}",
+                               EXPORT_TYPES[fmt], on_click="ignore", key="export_download")
 
 # -- the page --------------------------------------------------------------------------------------------
 st.title("Incident atlas")

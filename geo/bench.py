@@ -164,3 +164,35 @@ def _fill(store, n: int, rng) -> None:
                           "evidence_end": 60, "evidence": rows[-1]["evidence"], "killed": i % 7, "wounded": i % 11})
         conn.execute(store._insert_incident, rows)
         conn.execute(incident_sources.insert(), links)
+
+
+def run_map_benchmark(sizes: tuple[int, ...] = (10_000, 100_000)) -> list[dict]:
+    """Server-side map rendering: seconds to build the folium map and its HTML, and the bytes sent to
+    the browser, for synthetic incidents spread over Africa, the Middle East and South Asia."""
+    import random as _random
+    from datetime import date, timedelta
+
+    import geopandas as gpd
+
+    from .frame import incidents_frame
+    from .incidents import EVENT_TYPES, Incident, IncidentPlace, Span
+    from .mapping import incident_map
+
+    rng = _random.Random(3)
+    towns = [(rng.uniform(-10, 40), rng.uniform(-15, 80)) for _ in range(6000)]  # places incidents recur at
+    out = []
+    for n in sizes:
+        found = []
+        for i in range(n):
+            lat, lon = towns[rng.randrange(len(towns))] if i % 3 else (rng.uniform(-10, 40), rng.uniform(-15, 80))
+            place = IncidentPlace(f"Place {i % 6000}", i, "XX", lat, lon, "city")
+            inc = Incident(EVENT_TYPES[i % 6], place, 1 + i % 3, date(2025, 1, 1) + timedelta(days=i % 300), "day",
+                           Span(0, 10, "Evidence."), killed=i % 9, wounded=i % 13)
+            inc.sources = [f"a{i}"]
+            found.append(inc)
+        frame: gpd.GeoDataFrame = incidents_frame(found)
+        start = time.perf_counter()
+        html = incident_map(frame).get_root().render()
+        seconds = time.perf_counter() - start
+        out.append({"incidents": n, "render_seconds": round(seconds, 3), "payload_mb": round(len(html) / 1e6, 2)})
+    return out

@@ -187,8 +187,10 @@ def cmd_geocode(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_benchmark, run_store_benchmark
-    if args.store:
+    from .bench import run_benchmark, run_map_benchmark, run_store_benchmark
+    if args.map:
+        print(json.dumps(run_map_benchmark(), indent=2))
+    elif args.store:
         print(json.dumps(run_store_benchmark(args.docs, args.incidents, args.db), indent=2))
     else:
         print(json.dumps(run_benchmark(args.docs, args.files), indent=2))
@@ -269,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", action="store_true", help="benchmark the store instead: ingest, then export and "
                    "read back --incidents incidents")
     p.add_argument("--incidents", type=int, default=100_000, help="with --store: incidents to export and read")
+    p.add_argument("--map", action="store_true", help="benchmark the map instead: 10,000 and 100,000 incidents "
+                   "rendered server-side, and the page payload")
     p.add_argument("--db", metavar="URL", help="with --store: a store to use (it is emptied!) instead of a "
                    "temporary GeoPackage")
     p.add_argument("files", nargs="*", help="articles to recombine into benchmark documents "
