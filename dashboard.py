@@ -57,6 +57,12 @@ def changed() -> None:
     st.session_state["generation"] = st.session_state.get("generation", 0) + 1
 
 
+def flash(message: str) -> None:
+    """Say what was done, on the page as it is after the change."""
+    st.session_state["flash"] = message
+    st.rerun()
+
+
 # -- the store, built from the samples on the first run ----------------------------------------------
 url = resolve_url(os.environ.get("GEO_DB"))
 try:
@@ -124,6 +130,8 @@ if st.session_state.get("export") and st.session_state["export"][0] == fmt:
 
 # -- the page --------------------------------------------------------------------------------------------
 st.title("Incident atlas")
+if "flash" in st.session_state:
+    st.success(st.session_state.pop("flash"))
 figures = headline(frame)
 a, b, c = st.columns(3)
 a.metric("Incidents", figures["incidents"])
@@ -214,8 +222,7 @@ with tab_table:
                         store.correct(chosen["incident_id"], changes, who=editor,
                                       expected_version=int(chosen["version"]))
                         changed()
-                        st.success("Saved; every view shows the correction.")
-                        st.rerun()
+                        flash("Correction saved; every view shows it.")
                     except EditConflict as exc:
                         st.error(str(exc))
                     except StoreError as exc:
@@ -270,9 +277,9 @@ with tab_add:
     if articles and st.button(f"Save {len(articles)} article(s) to the store", type="primary", key="save_articles"):
         results = [store.ingest(article, default_pipeline()) for article in articles]
         changed()
-        st.success(f"{sum(r.status == 'new' for r in results)} new, {sum(r.status == 'unchanged' for r in results)} "
-                   f"already stored; {sum(r.added for r in results)} incidents added, "
-                   f"{sum(r.merged for r in results)} merged.")
+        flash(f"Saved: {sum(r.status == 'new' for r in results)} new, "
+              f"{sum(r.status == 'unchanged' for r in results)} already stored; "
+              f"{sum(r.added for r in results)} incidents added, {sum(r.merged for r in results)} merged.")
 
 st.divider()
 st.caption("Gazetteer data from [GeoNames](https://www.geonames.org/) (CC BY 4.0) · country outlines from "

@@ -78,3 +78,35 @@ def test_untrusted_article_text_is_escaped_everywhere(app, tmp_path):
     bodies = " ".join(h.proto.body for h in at.get("html"))
     assert "&lt;script&gt;" in bodies and "&lt;img src=x" in bodies
     assert "<script>window" not in bodies and "<img src=x" not in bodies
+
+
+def test_add_an_article_preview_then_save(app):
+    at = app().run()
+    before = int(at.metric[0].value)
+    at.text_area(key="paste").input("A suicide bomber killed six people at a checkpoint in Mogadishu on Friday, "
+                                    "police said.").run()
+    at.date_input(key="paste_date").set_value(date(2025, 11, 8)).run()
+    assert any("1 incident(s)" in e.label for e in at.expander)
+    at.button(key="save_articles").click().run()
+    assert not at.exception
+    assert any("1 new" in s.value for s in at.success)  # said on the page as it is after the save
+    assert int(at.metric[0].value) == before + 1
+
+
+def test_a_correction_is_saved_with_who_and_shows_everywhere(app, tmp_path):
+    from geo.store import Store
+    at = app().run()
+    at.sidebar.text_input(key="editor").input("ana").run()
+    at.session_state["incident_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    chosen = at.session_state["incident_table"]
+    assert chosen["selection"]["rows"] == [0]
+    form_numbers = [n for n in at.number_input if n.label == "Killed"]
+    form_numbers[0].set_value(77)
+    at.button[[b.label for b in at.button].index("Save correction")].click().run()
+    assert not at.exception
+    with Store.open(tmp_path / "store.gpkg") as store:
+        log = store.corrections()
+        assert list(log.who.unique()) == ["ana"] and "killed" in set(log.field)
+        assert 77 in store.incidents().killed.tolist()
+    assert int(at.metric[1].value) >= 77  # the headline figures read the corrected count
