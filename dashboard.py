@@ -14,6 +14,7 @@ from geo.gazetteer import load_gazetteer
 from geo.incidents import EVENT_TYPES
 from geo.mapping import EVENT_LABELS, MapView, incident_map, nearest_group, place_groups
 from geo.pipeline import default_pipeline
+from geo.auth import ROLES, AuthConfig, PermissionDenied, SignInGuard, User
 from geo.store import EditConflict, Filters, Store, StoreError, resolve_url
 from geo.views import (build_sample_store, filters_from_query, filters_to_query, headline, highlight_html,
                        incident_card_html, read_uploads, timeline, unique_values)
@@ -29,13 +30,13 @@ def open_store(url: str) -> Store:
     return Store.open(url)
 
 
-@st.cache_data(ttl=15, show_spinner=False)
-def load_incidents(url: str, filters: Filters, generation: int):
+@st.cache_data(ttl=600, max_entries=32, show_spinner=False)
+def load_incidents(url: str, filters: Filters, revision: tuple):
     return open_store(url).incidents(filters)
 
 
-@st.cache_data(ttl=15, show_spinner=False)
-def load_all(url: str, generation: int):
+@st.cache_data(ttl=600, max_entries=4, show_spinner=False)
+def load_all(url: str, revision: tuple):
     return open_store(url).incidents()
 
 
@@ -52,9 +53,6 @@ def export_bytes(store: Store, frame, fmt: str) -> bytes:
         return write_export(frame, Path(folder) / "incidents.gpkg", "gpkg").read_bytes()
 
 
-def changed() -> None:
-    """After a write, every view reads the store again."""
-    st.session_state["generation"] = st.session_state.get("generation", 0) + 1
 
 
 def flash(message: str) -> None:
@@ -70,17 +68,69 @@ try:
 except StoreError as exc:
     st.error(f"The store cannot be opened: {exc}")
     st.stop()
-generation = st.session_state.setdefault("generation", 0)
-if store.counts()["articles"] == 0:
+# -- who is here: team mode (sign-in, roles) when secrets.toml configures it, else one local user ---------
+try:
+    auth = AuthConfig.from_secrets(st.secrets)
+except ValueError as exc:
+    st.error(f"Sign-in is misconfigured in .streamlit/secrets.toml: {exc}")
+    st.stop()
+
+
+@st.cache_resource(show_spinner=False)
+def sign_in_guards() -> dict:
+    return {}  # one guard per configuration, shared by every session of this server
+
+
+def current_user() -> User | None:
+    if not auth.enabled:
+        return User(st.session_state.get("editor") or "local", "admin")
+    if auth.oidc and st.user.get("is_logged_in"):
+        signed = auth.oidc_user(st.user.get("email"), st.user.get("name"))
+    elif "user" in st.session_state:
+        signed = st.session_state["user"]
+    else:
+        return None
+    return User(signed.name, store.role_of(signed.name) or signed.role)  # an admin's setting wins
+
+
+def sign_in_page() -> None:
+    st.title("Incident atlas")
+    st.write("Sign in to see the incidents.")
+    if auth.oidc:
+        st.button("Sign in with your organisation's account", on_click=st.login, key="oidc_login")
+    if auth.users:
+        guard = sign_in_guards().setdefault(tuple(sorted(auth.users)), SignInGuard(auth))
+        with st.form("sign_in"):
+            name = st.text_input("User name", key="sign_in_name")
+            password = st.text_input("Password", type="password", key="sign_in_password")
+            if st.form_submit_button("Sign in"):
+                try:
+                    signed = guard.sign_in(name, password)
+                except PermissionDenied as exc:
+                    st.error(str(exc))
+                else:
+                    if signed is None:
+                        st.error("Wrong user name or password.")
+                    else:
+                        st.session_state["user"] = signed
+                        st.rerun()
+
+
+user = current_user()
+if user is None:
+    sign_in_page()
+    st.stop()
+store = store.for_user(user)  # the library refuses what the role may not do, whatever the page shows
+
+if store.counts()["articles"] == 0 and user.can("add"):
     bar = st.progress(0.0, "Building the store from the sample articles…")
     summary = build_sample_store(store, SAMPLES, default_pipeline(),
                                  lambda share, name: bar.progress(share, f"Reading {name}"))
     bar.empty()
     st.toast(f"Store built from the samples: {summary}")
-    changed()
-    generation = st.session_state["generation"]
 
-everything = load_all(url, generation)
+revision = store.revision()
+everything = load_all(url, revision)
 
 # -- filters: in the sidebar, kept in the URL -------------------------------------------------------
 query = filters_from_query({k: st.query_params.get_all(k) if k in ("type", "country", "actor")
@@ -108,16 +158,24 @@ filters = Filters(date_from=chosen_from, date_to=chosen_to,
                   event_types=tuple(types), countries=tuple(countries), min_casualties=int(minimum),
                   text=text.strip(), actors=tuple(actors), bbox=query.bbox)
 wanted = filters_to_query(filters)
+if "incident" in st.query_params:
+    wanted["incident"] = st.query_params["incident"]
 if wanted != {k: (st.query_params.get_all(k) if isinstance(v, list) else st.query_params.get(k))
               for k, v in wanted.items()} or set(st.query_params) - set(wanted):
     st.query_params.from_dict(wanted)  # the URL keeps the view, so it can be shared
 
+if auth.enabled:
+    st.sidebar.write(f"Signed in as **{user.name}** ({user.role})")
+    if st.sidebar.button("Sign out", key="sign_out"):
+        st.session_state.pop("user", None)
+        st.logout() if auth.oidc and st.user.get("is_logged_in") else st.rerun()
 st.sidebar.header("Map")
 online = st.sidebar.toggle("Online map tiles (OpenStreetMap)", value=False,
                            help="Off: the offline basemap of country outlines. On: tiles, when the internet is there.")
-editor = st.sidebar.text_input("Your name (for corrections)", key="editor")
+if not auth.enabled:
+    st.sidebar.text_input("Your name (for corrections)", key="editor")
 
-frame = load_incidents(url, filters, generation)
+frame = load_incidents(url, filters, revision)
 
 # -- export what is filtered (made when asked: a 100,000-incident GeoJSON takes a second or two) ---------
 st.sidebar.header("Export what is filtered")
@@ -142,7 +200,10 @@ st.caption(f"Killed: range {figures['killed_low']}–{figures['killed_high'] if 
            f"{figures['wounded_high'] if figures['wounded_high'] is not None else '…'} · "
            f"{int(frame.geometry.isna().sum())} incidents have no locatable place and are not on the map.")
 
-tab_map, tab_table, tab_articles, tab_add = st.tabs(["Map", "Incidents", "Articles", "Add articles"])
+names = ["Map", "Incidents", "Articles"] + (["Add articles"] if user.can("add") else []) + \
+    (["Audit"] if user.can("correct") else []) + (["Users"] if user.can("roles") else [])
+tabs = dict(zip(names, st.tabs(names)))
+tab_map, tab_table, tab_articles = tabs["Map"], tabs["Incidents"], tabs["Articles"]
 groups = place_groups(frame)
 
 
@@ -175,6 +236,49 @@ with tab_map:
         chart = series.pivot_table(index="date", columns="event_type", values=measure, aggfunc="sum", fill_value=0)
         st.bar_chart(chart.rename(columns=EVENT_LABELS))
 
+def correction_form(chosen) -> None:
+    """Another type, other counts, another gazetteer candidate or coordinates: saved as a correction.
+    The version the editor first saw is what the save checks, so an edit made meanwhile by someone
+    else is refused rather than overwritten."""
+    loaded_key = f"loaded_version_{chosen['incident_id']}"
+    loaded = st.session_state.setdefault(loaded_key, int(chosen["version"]))
+    with st.form("correction"):
+        new_type = st.selectbox("Event type", EVENT_TYPES, index=EVENT_TYPES.index(chosen["event_type"]),
+                                format_func=EVENT_LABELS.get)
+        killed = st.number_input("Killed", min_value=0, value=int(chosen["killed"])
+                                 if not pd.isna(chosen["killed"]) else 0)
+        wounded = st.number_input("Wounded", min_value=0, value=int(chosen["wounded"])
+                                  if not pd.isna(chosen["wounded"]) else 0)
+        candidates = load_gazetteer().search(chosen["place_name"] or "", limit=8) \
+            if isinstance(chosen["place_name"], str) else []
+        labels = ["(keep the place)"] + [f"{p.name}, {p.admin1 or ''} {p.country or ''} ({p.kind}, "
+                                         f"{p.lat:.3f}, {p.lon:.3f})" for p in candidates]
+        choice = st.selectbox("Another gazetteer candidate", range(len(labels)), format_func=labels.__getitem__)
+        lat = st.text_input("Or set latitude", "")
+        lon = st.text_input("and longitude", "")
+        if st.form_submit_button("Save correction"):
+            changes: dict = {"event_type": new_type}
+            if killed != (0 if pd.isna(chosen["killed"]) else int(chosen["killed"])):
+                changes["killed"] = killed
+            if wounded != (0 if pd.isna(chosen["wounded"]) else int(chosen["wounded"])):
+                changes["wounded"] = wounded
+            if choice:
+                p = candidates[choice - 1]
+                changes.update(place_name=p.name, geonameid=p.geonameid, country=p.country, admin1=p.admin1,
+                               lat=p.lat, lon=p.lon)
+            if lat.strip() and lon.strip():
+                changes.update(lat=lat, lon=lon)
+            try:
+                store.correct(chosen["incident_id"], changes, expected_version=loaded)
+                st.session_state.pop(loaded_key)
+                flash("Correction saved; every view shows it.")
+            except EditConflict as exc:
+                st.session_state[loaded_key] = exc.found  # shown the other edit, the editor may apply theirs again
+                st.error(str(exc))
+            except StoreError as exc:
+                st.error(str(exc))
+
+
 with tab_table:
     table = pd.DataFrame(frame.drop(columns="geometry"))
     columns = ["date", "event_type", "place_name", "country", "killed", "wounded", "contested", "actors",
@@ -183,54 +287,26 @@ with tab_table:
                           selection_mode="single-row", key="incident_table",
                           column_config={"evidence": st.column_config.TextColumn(width="large")})
     rows = picked.selection.rows if picked else []
-    if rows:
-        chosen = table.iloc[rows[0]]
+    # The chosen incident: the selected row, or ?incident=ID in the URL (a link to one incident).
+    chosen_id = table.iloc[rows[0]]["incident_id"] if rows else st.query_params.get("incident")
+    matches = table.index[table["incident_id"] == chosen_id].tolist() if chosen_id else []
+    if matches:
+        position = table.index.get_loc(matches[0])
+        chosen = table.iloc[position]
+        st.caption(f"Incident {chosen_id} · link: ?incident={chosen_id}")
         show_card(chosen["incident_id"])
-        if chosen["place_name"] is not None and not pd.isna(frame.iloc[rows[0]].geometry):
-            point = frame.iloc[rows[0]].geometry
-            if st.button("Show on the map", key="focus_button"):
-                st.session_state["focus"] = (point.y, point.x)
-                st.rerun()
-        with st.expander("Correct this incident"):
-            with st.form("correction"):
-                new_type = st.selectbox("Event type", EVENT_TYPES, index=EVENT_TYPES.index(chosen["event_type"]),
-                                        format_func=EVENT_LABELS.get)
-                killed = st.number_input("Killed", min_value=0, value=int(chosen["killed"])
-                                         if not pd.isna(chosen["killed"]) else 0)
-                wounded = st.number_input("Wounded", min_value=0, value=int(chosen["wounded"])
-                                          if not pd.isna(chosen["wounded"]) else 0)
-                candidates = load_gazetteer().search(chosen["place_name"] or "", limit=8) \
-                    if isinstance(chosen["place_name"], str) else []
-                labels = ["(keep the place)"] + [f"{p.name}, {p.admin1 or ''} {p.country or ''} ({p.kind}, "
-                                                 f"{p.lat:.3f}, {p.lon:.3f})" for p in candidates]
-                choice = st.selectbox("Another gazetteer candidate", range(len(labels)), format_func=labels.__getitem__)
-                lat = st.text_input("Or set latitude", "")
-                lon = st.text_input("and longitude", "")
-                if st.form_submit_button("Save correction"):
-                    changes: dict = {"event_type": new_type}
-                    if killed != (0 if pd.isna(chosen["killed"]) else int(chosen["killed"])):
-                        changes["killed"] = killed
-                    if wounded != (0 if pd.isna(chosen["wounded"]) else int(chosen["wounded"])):
-                        changes["wounded"] = wounded
-                    if choice:
-                        p = candidates[choice - 1]
-                        changes.update(place_name=p.name, geonameid=p.geonameid, country=p.country, admin1=p.admin1,
-                                       lat=p.lat, lon=p.lon)
-                    if lat.strip() and lon.strip():
-                        changes.update(lat=lat, lon=lon)
-                    try:
-                        store.correct(chosen["incident_id"], changes, who=editor,
-                                      expected_version=int(chosen["version"]))
-                        changed()
-                        flash("Correction saved; every view shows it.")
-                    except EditConflict as exc:
-                        st.error(str(exc))
-                    except StoreError as exc:
-                        st.error(str(exc))
+        point = frame.iloc[position].geometry
+        if point is not None and st.button("Show on the map", key="focus_button"):
+            st.session_state["focus"] = (point.y, point.x)
+            st.rerun()
+        if user.can("correct"):
+            with st.expander("Correct this incident"):
+                correction_form(chosen)
         log = store.corrections(chosen["incident_id"])
         if not log.empty:
             st.caption("Corrections")
-            st.dataframe(log[["at", "who", "field", "before", "after"]], hide_index=True)
+            st.text("\n".join(f"#{r.fid} {r.at:%Y-%m-%d %H:%M} {r.who}: {r.field} {r.before} -> {r.after}"
+                              for r in log.itertuples()))
 
 with tab_articles:
     listing = store.articles()
@@ -244,6 +320,11 @@ with tab_articles:
         doc = default_pipeline()(article)
         st.caption("Places are blue, casualty phrases red; hover for what they were read as.")
         st.html(highlight_html(doc))
+        if user.can("delete") and st.button("Delete this article", key="delete_article",
+                                            help="Its incidents that no other article reports go too; "
+                                                 "the audit log keeps everything, so it can be undone."):
+            entry = store.delete_article(key)
+            flash(f"Article deleted (audit entry #{entry}; undo it in the Audit tab).")
         found = [i.as_json() for i in doc.incidents]
         st.subheader(f"{len(found)} incident(s) found in it")
         if found:
@@ -251,7 +332,7 @@ with tab_articles:
                                         "killed": i["killed"], "wounded": i["wounded"],
                                         "evidence": i["evidence"]["text"]} for i in found]), hide_index=True)
 
-with tab_add:
+def add_articles_tab() -> None:
     st.write("Paste an article or upload files (.txt, .md, .html, .jsonl); check what was found, then save.")
     pasted = st.text_area("Article text", height=180, key="paste")
     published = st.date_input("Published", value=None, key="paste_date")
@@ -276,10 +357,55 @@ with tab_add:
                                             "wounded": i.wounded} for i in doc.incidents]), hide_index=True)
     if articles and st.button(f"Save {len(articles)} article(s) to the store", type="primary", key="save_articles"):
         results = [store.ingest(article, default_pipeline()) for article in articles]
-        changed()
         flash(f"Saved: {sum(r.status == 'new' for r in results)} new, "
               f"{sum(r.status == 'unchanged' for r in results)} already stored; "
               f"{sum(r.added for r in results)} incidents added, {sum(r.merged for r in results)} merged.")
+
+
+
+def audit_tab() -> None:
+    log = store.corrections()
+    if log.empty:
+        st.info("No corrections or deletions yet.")
+        return
+    st.caption("Every correction and deletion, newest first: who, when, the value before and after.")
+    st.dataframe(log.sort_values("fid", ascending=False)[["fid", "at", "who", "incident_id", "field", "before",
+                                                           "after", "note"]], hide_index=True, width="stretch")
+    if user.can("undo"):
+        with st.form("undo"):
+            entry = st.selectbox("Undo entry", log.sort_values("fid", ascending=False)["fid"].tolist(),
+                                 key="undo_entry")
+            if st.form_submit_button("Undo"):
+                try:
+                    store.undo(int(entry))
+                except StoreError as exc:
+                    st.error(str(exc))
+                else:
+                        flash(f"Entry #{entry} undone (the undo is in the log too).")
+
+
+def users_tab() -> None:
+    st.caption("Named users come from .streamlit/secrets.toml (`python -m geo user add NAME --role ROLE`); "
+               "OpenID Connect users get the default role unless listed. A role set here wins.")
+    known = [{"user": name, "role in secrets": entry.get("role", "viewer")} for name, entry in sorted(auth.users.items())]
+    known += [{"user": email, "role in secrets": role} for email, role in sorted(auth.roles.items())]
+    if known:
+        st.dataframe(pd.DataFrame(known), hide_index=True)
+    overrides = store.roles()
+    if not overrides.empty:
+        st.dataframe(overrides, hide_index=True)
+    with st.form("set_role"):
+        who = st.text_input("User name or e-mail", key="role_user")
+        role = st.selectbox("Role", ROLES, key="role_value")
+        if st.form_submit_button("Set role") and who.strip():
+            store.set_role(who.strip(), role)
+            flash(f"{who.strip()} is now {role}.")
+
+
+for name, tab_body in (("Add articles", add_articles_tab), ("Audit", audit_tab), ("Users", users_tab)):
+    if name in tabs:
+        with tabs[name]:
+            tab_body()
 
 st.divider()
 st.caption("Gazetteer data from [GeoNames](https://www.geonames.org/) (CC BY 4.0) · country outlines from "

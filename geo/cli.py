@@ -122,6 +122,26 @@ def _bbox(value: str) -> tuple[float, float, float, float]:
     return min_lon, min_lat, max_lon, max_lat
 
 
+def cmd_user(args) -> int:
+    """Print the secrets.toml block of a named user; the password is asked for, never shown."""
+    import getpass
+
+    from .auth import user_entry
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if getpass.getpass("Again: ") != password:
+            raise CommandError("the two passwords differ")
+    try:
+        block = user_entry(args.name, args.role, password)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    print("# Paste into .streamlit/secrets.toml (it holds a hash, not the password):")
+    print(block, end="")
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     from .evaluate import as_dict, default_eval_dir, default_incident_dir, evaluate_corpus, evaluate_incidents, \
         format_table
@@ -242,6 +262,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", help="text in the evidence, place, actors or claims")
     p.add_argument("--actor", action="append", help="an actor (repeat for several)")
     p.set_defaults(func=cmd_export)
+
+    from .auth import ROLES
+    p = sub.add_parser("user", help="team mode: make the secrets.toml entry of a named user")
+    p.add_argument("action", choices=["add"])
+    p.add_argument("name")
+    p.add_argument("--role", choices=ROLES, default="viewer")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=cmd_user)
 
     p = sub.add_parser("evaluate", help="recognition P/R/F1 and acc@161km on gold corpora")
     p.add_argument("corpus", nargs="*", help="gold JSONL files (default: ../shared/eval/geoparse/*.jsonl)")

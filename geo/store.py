@@ -13,6 +13,7 @@ normalised text.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -34,12 +35,13 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import UserDefinedType
 
 from . import gpkg
+from .auth import LOCAL, User
 from .document import Article
 from .frame import COLUMNS, LIST_SEPARATOR, conform, incident_id, incident_record
 from .incidents import Incident, IncidentPlace, Span
 from .merge import combine, same_event
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "incidents.gpkg"
 _LOCK_KEY = 7_467_913  # the advisory lock PostgreSQL writers take turns on
 _BUSY_SECONDS = 120
@@ -94,6 +96,26 @@ def _check_correction(name: str, value: Any) -> Any:
     if name == "country":
         value = value.upper()
     return value
+
+
+def _row_json(row: Any) -> dict[str, Any]:
+    """A table row as JSON-ready values (geometries left out: they follow lat and lon)."""
+    return {k: _jsonable(v) for k, v in row._mapping.items() if k not in ("fid", "geom")}
+
+
+def _from_row_json(table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
+    """Values of `_row_json` typed back for `table`'s columns."""
+    out = {}
+    for name, value in values.items():
+        column = table.c.get(name)
+        if column is None:
+            continue
+        if value is not None and isinstance(column.type, sa.Date):
+            value = date.fromisoformat(value)
+        elif value is not None and name in ("ingested_at", "updated_at", "at", "set_at"):
+            value = datetime.fromisoformat(value)
+        out[name] = value
+    return out
 
 
 def _jsonable(value: Any) -> Any:
@@ -201,8 +223,26 @@ _CANDIDATES_IN_COUNTRY = _candidates_query(sa.and_(incidents.c.lat.is_(None),
 _PUBLISHED = sa.select(articles.c.article_key, articles.c.published).where(
     articles.c.article_key.in_(sa.bindparam("keys", expanding=True)))
 _ARTICLE_EXISTS = sa.select(articles.c.fid).where(articles.c.article_key == sa.bindparam("key"))
+user_roles = sa.Table(
+    "user_roles", metadata,
+    sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", Text, nullable=False, unique=True),      # a user name or an OIDC e-mail
+    sa.Column("role", Text, nullable=False), sa.Column("set_by", Text, nullable=False),
+    sa.Column("set_at", Timestamp, nullable=False),
+    sqlite_autoincrement=True)
+DELETED_ARTICLE = "(article deleted)"   # the `field` of the correction that records a deletion
+
+
+def _add_user_roles(conn: sa.Connection) -> None:
+    """Version 2: roles set by admins in the dashboard."""
+    user_roles.create(conn, checkfirst=True)
+    if conn.dialect.name == "sqlite":
+        for statement in gpkg.metadata_statements({}, ["user_roles"]):
+            conn.exec_driver_sql(statement)
+
+
 # Migrations from each older schema version to the next; a store is brought up to SCHEMA_VERSION on open.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _add_user_roles}
 
 
 # -- values ------------------------------------------------------------------------------------------
@@ -338,8 +378,9 @@ def display_url(url: str) -> str:
 class Store:
     """Articles, incidents and corrections; `Store.open(url)` creates or upgrades the schema."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, user: User = LOCAL) -> None:
         self.engine = engine
+        self.user = user
         self.dialect = engine.dialect.name
         self.url = display_url(str(engine.url.render_as_string(hide_password=False)))
         self._insert_incident = incidents.insert().values(geom=self._point_sql())
@@ -367,6 +408,12 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def for_user(self, user: User) -> "Store":
+        """The same store, acting as `user`: writes the user's role does not allow are refused."""
+        view = copy.copy(self)
+        view.user = user
+        return view
 
     def __enter__(self) -> "Store":
         return self
@@ -411,7 +458,8 @@ class Store:
         metadata.create_all(conn)
         if self.dialect == "sqlite":
             for statement in gpkg.metadata_statements({"incidents": "geom"},
-                                                      ["articles", "incident_sources", "corrections"]):
+                                                      ["articles", "incident_sources", "corrections",
+                                                       "user_roles"]):
                 conn.exec_driver_sql(statement)
         else:
             conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS incidents_geom_gist ON incidents USING gist (geom)")
@@ -439,6 +487,7 @@ class Store:
 
     def ingest(self, article: Article, extract: Callable[[Article], Any]) -> IngestResult:
         """Store an article and its incidents (extracted with `extract`, e.g. the default pipeline)."""
+        self.user.require("add")
         key = article_key(article.text)
         if self.has_article(key):
             return IngestResult(key, "unchanged")
@@ -446,6 +495,7 @@ class Store:
         return self.store_document(article, doc.incidents, key)
 
     def store_document(self, article: Article, found: list[Incident], key: str | None = None) -> IngestResult:
+        self.user.require("add")
         key = key or article_key(article.text)
         pause = float(os.environ.get("GEO_INGEST_PAUSE", "0") or 0)  # a crash-test aid: sleep mid-transaction
         with self.write() as conn:
@@ -512,12 +562,14 @@ class Store:
         return {k: p for k, p in conn.execute(_PUBLISHED, {"keys": keys}) if p}
 
     # corrections ----------------------------------------------------------------------------------
-    def correct(self, incident: str, changes: dict[str, Any], who: str, expected_version: int | None = None,
-                note: str | None = None) -> int:
+    def correct(self, incident: str, changes: dict[str, Any], who: str | None = None,
+                expected_version: int | None = None, note: str | None = None) -> int:
         """Change fields of an incident as a person's correction, recorded with the value before; returns
         the incident's new version. With `expected_version`, a change made meanwhile by someone else
-        is refused (`EditConflict`) rather than overwritten."""
+        is refused (`EditConflict`) rather than overwritten. `who` defaults to the store's user."""
+        self.user.require("correct")
         values = {name: _check_correction(name, value) for name, value in changes.items()}
+        who = who if who is not None else self.user.name
         if not who or not who.strip():
             raise StoreError("a correction needs the name of who makes it")
         with self.write() as conn:
@@ -548,6 +600,107 @@ class Store:
                 update["geom"] = self._point_sql().params(point_lat=lat, point_lon=lon)
             conn.execute(incidents.update().where(incidents.c.fid == row.fid).values(**update))
             return row.version + 1
+
+    def delete_article(self, key: str, note: str | None = None) -> int:
+        """Delete an article, its sources, and the incidents no other article reports (admins only).
+        Everything removed is kept in the audit log, so the deletion can be undone; returns its entry."""
+        self.user.require("delete")
+        with self.write() as conn:
+            article = conn.execute(sa.select(articles).where(articles.c.article_key == key)).first()
+            if article is None:
+                raise StoreError(f"no article {key!r} in {self.url}")
+            links = conn.execute(sa.select(incident_sources).where(incident_sources.c.article_key == key)).all()
+            touched = sorted({link.incident_id for link in links})
+            only_here = [i for i in touched if not conn.execute(
+                sa.select(incident_sources.c.fid).where(incident_sources.c.incident_id == i,
+                                                        incident_sources.c.article_key != key)).first()]
+            removed = conn.execute(sa.select(incidents).where(incidents.c.incident_id.in_(only_here))).all()
+            before = {"article": _row_json(article), "sources": [_row_json(r) for r in links],
+                      "incidents": [_row_json(r) for r in removed]}
+            conn.execute(incident_sources.delete().where(incident_sources.c.article_key == key))
+            conn.execute(incidents.delete().where(incidents.c.incident_id.in_(only_here)))
+            for incident in set(touched) - set(only_here):  # still told by other articles
+                keys = [r.article_key for r in conn.execute(sa.select(incident_sources.c.article_key).where(
+                    incident_sources.c.incident_id == incident))]
+                conn.execute(incidents.update().where(incidents.c.incident_id == incident).values(
+                    sources=_join(keys), n_sources=len(keys), version=incidents.c.version + 1, updated_at=_now()))
+            conn.execute(articles.delete().where(articles.c.article_key == key))
+            return conn.execute(corrections.insert().values(
+                incident_id=key, field=DELETED_ARTICLE, before=json.dumps(before, default=str), after=None,
+                who=self.user.name, at=_now(), note=note)).inserted_primary_key[0]
+
+    def undo(self, entry: int) -> None:
+        """Undo one audit entry (admins only): a correction gets its value before back, as a new
+        correction; a deleted article comes back with its sources and incidents."""
+        self.user.require("undo")
+        with self.write() as conn:
+            row = conn.execute(sa.select(corrections).where(corrections.c.fid == entry)).first()
+            if row is None:
+                raise StoreError(f"no audit entry {entry}")
+            if row.field == DELETED_ARTICLE:
+                before = json.loads(row.before)
+                if conn.execute(_ARTICLE_EXISTS, {"key": before["article"]["article_key"]}).first():
+                    raise StoreError("that article is in the store again; nothing to undo")
+                conn.execute(articles.insert().values(**_from_row_json(articles, before["article"])))
+                for item in before["incidents"]:
+                    values = _from_row_json(incidents, item)
+                    values.pop("geom", None)
+                    values.update(point_lat=values.get("lat"), point_lon=values.get("lon"))
+                    conn.execute(self._insert_incident, values)
+                for item in before["sources"]:
+                    conn.execute(incident_sources.insert().values(**_from_row_json(incident_sources, item)))
+                for incident in {item["incident_id"] for item in before["sources"]}:
+                    keys = [r.article_key for r in conn.execute(sa.select(incident_sources.c.article_key).where(
+                        incident_sources.c.incident_id == incident))]
+                    conn.execute(incidents.update().where(incidents.c.incident_id == incident).values(
+                        sources=_join(keys), n_sources=len(keys)))
+                note = f"undo of #{entry}: article restored"
+                target, name = before["article"]["article_key"], "(article restored)"
+            else:
+                self._undo_correction(conn, row, entry)
+                return
+            conn.execute(corrections.insert().values(incident_id=target, field=name, before=None, after=None,
+                                                     who=self.user.name, at=_now(), note=note))
+
+    def _undo_correction(self, conn: sa.Connection, row: Any, entry: int) -> None:
+        """Give back the values before a correction: every field changed in the same save."""
+        current = conn.execute(sa.select(incidents).where(incidents.c.incident_id == row.incident_id)).first()
+        if current is None:
+            raise StoreError(f"incident {row.incident_id} is no longer in the store")
+        same_save = conn.execute(sa.select(corrections).where(
+            corrections.c.incident_id == row.incident_id, corrections.c.who == row.who, corrections.c.at == row.at,
+            corrections.c.field != DELETED_ARTICLE)).all()
+        at = _now()
+        update: dict[str, Any] = {"version": current.version + 1, "updated_at": at}
+        for change in same_save:
+            update[change.field] = _from_json(change.field, json.loads(change.before))
+            conn.execute(corrections.insert().values(
+                incident_id=row.incident_id, field=change.field, before=json.dumps(_jsonable(current._mapping[change.field])),
+                after=change.before, who=self.user.name, at=at, note=f"undo of #{entry}"))
+        if "lat" in update or "lon" in update:
+            update["geom"] = self._point_sql().params(point_lat=update.get("lat", current.lat),
+                                                      point_lon=update.get("lon", current.lon))
+        conn.execute(incidents.update().where(incidents.c.fid == current.fid).values(**update))
+
+    def set_role(self, name: str, role: str) -> None:
+        """Give a user (name or OIDC e-mail) a role, over what the secrets say (admins only)."""
+        from .auth import ROLES
+        self.user.require("roles")
+        if role not in ROLES:
+            raise StoreError(f"role must be one of {', '.join(ROLES)}")
+        with self.write() as conn:
+            conn.execute(user_roles.delete().where(user_roles.c.name == name.lower()))
+            conn.execute(user_roles.insert().values(name=name.lower(), role=role, set_by=self.user.name,
+                                                    set_at=_now()))
+
+    def role_of(self, name: str) -> str | None:
+        """The role an admin set for `name`, if any."""
+        with self.read() as conn:
+            return conn.execute(sa.select(user_roles.c.role).where(user_roles.c.name == name.lower())).scalar()
+
+    def roles(self) -> pd.DataFrame:
+        return self._frame(sa.select(user_roles.c.name, user_roles.c.role, user_roles.c.set_by, user_roles.c.set_at)
+                           .order_by(user_roles.c.name))
 
     def corrections(self, incident: str | None = None) -> pd.DataFrame:
         q = sa.select(corrections).order_by(corrections.c.fid)
@@ -660,6 +813,17 @@ class Store:
         frame = self._frame(q)
         frame["published"] = pd.to_datetime(frame["published"]).dt.date
         return frame
+
+    def revision(self) -> tuple:
+        """Changes whenever anything is written (articles, merges, corrections, deletions): readers that
+        cache what they read key it with this, so a change by anyone shows everywhere at once."""
+        with self.read() as conn:
+            return tuple(conn.execute(sa.select(
+                sa.select(sa.func.count()).select_from(corrections).scalar_subquery(),
+                sa.select(sa.func.count()).select_from(incident_sources).scalar_subquery(),
+                sa.select(sa.func.count()).select_from(articles).scalar_subquery(),
+                sa.select(sa.func.max(incidents.c.version)).scalar_subquery(),
+                sa.select(sa.func.count()).select_from(user_roles).scalar_subquery())).one())
 
     def counts(self) -> dict[str, int]:
         with self.read() as conn:

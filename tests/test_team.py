@@ -1,0 +1,153 @@
+"""Team mode: sign-in (named users with argon2 hashes, and the wiring of Streamlit's OpenID Connect),
+roles shown and enforced, audit and undo, and two editors on one incident."""
+import json
+from datetime import date
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from geo.auth import AuthConfig, PermissionDenied, SignInGuard, User, hash_password, user_entry
+from geo.document import Article
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def hashed():
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture
+def team_app(tmp_path, monkeypatch, hashed):
+    from geo.pipeline import default_pipeline
+    from geo.store import Store
+    from geo.views import build_sample_store
+    monkeypatch.setenv("GEO_DB", str(tmp_path / "store.gpkg"))
+    with Store.open(tmp_path / "store.gpkg") as store:
+        build_sample_store(store, ROOT / "data" / "articles", default_pipeline())
+
+    import streamlit as st
+    st.cache_resource.clear()  # the sign-in guard is per server process: each test starts unlocked
+
+    def make(**extra):
+        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=180)
+        at.secrets["atlas"] = {"users": {name: {"password": hashed, "role": role}
+                                         for name, role in (("vic", "viewer"), ("ed", "editor"), ("ad", "admin"))},
+                               "roles": {"boss@example.org": "admin"}, "max_failed_attempts": 3}
+        for key, value in extra.items():
+            at.secrets[key] = value
+        return at
+    return make
+
+
+def sign_in(at, name, password=PASSWORD):
+    at.text_input(key="sign_in_name").input(name)
+    at.text_input(key="sign_in_password").input(password)
+    at.button[[b.label for b in at.button].index("Sign in")].click().run()
+    return at
+
+
+def test_signed_out_sees_only_the_sign_in(team_app):
+    at = team_app().run()
+    assert not at.exception
+    assert len(at.metric) == 0 and not at.get("component_instance") and not at.dataframe
+    assert at.text_input(key="sign_in_name") is not None
+
+
+def test_wrong_passwords_are_limited(team_app):
+    at = team_app().run()
+    for _ in range(3):
+        sign_in(at, "ed", "not the password")
+        assert any("Wrong user name or password" in e.value for e in at.error)
+    sign_in(at, "ed")  # the right password, but locked now
+    assert any("too many failed sign-ins" in e.value for e in at.error) and len(at.metric) == 0
+
+
+def test_a_viewer_sees_no_edit_controls(team_app):
+    at = sign_in(team_app().run(), "vic")
+    assert not at.exception and len(at.metric) == 3
+    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Articles"]
+    at.session_state["incident_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not [e for e in at.expander if e.label == "Correct this incident"]
+    assert "delete_article" not in [b.key for b in at.button]
+    assert at.sidebar.button(key="export_prepare") is not None  # viewers export
+
+
+def test_editor_and_admin_controls(team_app):
+    at = sign_in(team_app().run(), "ed")
+    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Articles", "Add articles", "Audit"]
+    at = sign_in(team_app().run(), "ad")
+    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Articles", "Add articles", "Audit", "Users"]
+    assert "delete_article" in [b.key for b in at.button]
+
+
+def test_oidc_sign_in_wiring(team_app):
+    oidc = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+            "client_id": "atlas", "client_secret": "secret",
+            "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration"}
+    at = team_app(auth=oidc)
+    at.user["is_logged_in"] = False
+    at.run()
+    assert not at.exception and at.button(key="oidc_login").label.startswith("Sign in with")
+    at = team_app(auth=oidc)
+    at.user["is_logged_in"] = True
+    at.user["email"] = "boss@example.org"
+    at.run()
+    assert not at.exception and "Users" in [t.label for t in at.tabs]  # [atlas.roles] made them admin
+    at = team_app(auth=oidc)
+    at.user["is_logged_in"] = True
+    at.user["email"] = "someone@example.org"
+    at.run()
+    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Articles"]  # the default role: viewer
+
+
+def test_the_library_refuses_what_the_role_may_not_do(tmp_path):
+    from geo.pipeline import default_pipeline
+    from geo.store import Store
+    with Store.open(tmp_path / "s.gpkg") as store:
+        store.ingest(Article("a", "A car bomb exploded in Mogadishu on Friday, killing 7.",
+                            published=date(2025, 11, 8)), default_pipeline())
+        incident = store.incidents().incident_id[0]
+        viewer, editor = store.for_user(User("vic", "viewer")), store.for_user(User("ed", "editor"))
+        with pytest.raises(PermissionDenied):
+            viewer.correct(incident, {"killed": 1})
+        with pytest.raises(PermissionDenied):
+            viewer.ingest(Article("b", "Clashes in Kismayo killed 4."), default_pipeline())
+        with pytest.raises(PermissionDenied):
+            editor.delete_article(store.articles().article_key[0])
+        editor.correct(incident, {"killed": 9})
+        assert set(store.corrections().who) == {"ed"}
+
+
+def test_audit_undo_of_a_correction_and_of_a_deletion(tmp_path):
+    from geo.pipeline import default_pipeline
+    from geo.store import Store
+    with Store.open(tmp_path / "s.gpkg") as store:
+        for text, day in (("A car bomb exploded in Mogadishu on Friday, killing 7.", 8),
+                          ("A car bomb exploded in Mogadishu on Friday, killing 9 people.", 9)):
+            store.ingest(Article(f"a{day}", text, published=date(2025, 11, day)), default_pipeline())
+        admin = store.for_user(User("ad", "admin"))
+        incident = store.incidents().iloc[0]
+        admin.correct(incident.incident_id, {"killed": 30})
+        first = int(store.corrections().fid.iloc[0])
+        admin.undo(first)
+        assert store.incidents().killed[0] == incident.killed
+        entry = admin.delete_article(store.articles().article_key[1])
+        assert store.incidents().n_sources[0] == 1
+        admin.undo(entry)
+        assert store.incidents().n_sources[0] == 2 and store.counts()["articles"] == 2
+        assert set(store.corrections().who) == {"ad"}
+
+
+def test_sign_in_guard_and_user_entries(hashed):
+    config = AuthConfig(users={"ana": {"password": hashed, "role": "editor"}}, max_failed_attempts=2)
+    guard = SignInGuard(config)
+    assert guard.sign_in("ana", PASSWORD) == User("ana", "editor")
+    assert guard.sign_in("ana", "wrong") is None and guard.sign_in("nobody", PASSWORD) is None
+    guard.sign_in("ana", "wrong")
+    with pytest.raises(PermissionDenied):
+        guard.sign_in("ana", PASSWORD)
+    block = user_entry("ana", "editor", PASSWORD)
+    assert block.startswith("[atlas.users.ana]") and "$argon2id$" in block and PASSWORD not in block
