@@ -73,6 +73,10 @@ def cmd_ingest(args) -> int:
 
     from .pipeline import default_pipeline
     from .store import IngestSummary, StoreError
+    if args.out and not (args.workers or args.scheduler):
+        raise CommandError("--out (a GeoParquet dataset) goes with --workers N or --scheduler URL")
+    if args.workers or args.scheduler:
+        return _ingest_distributed(args)
     summary = IngestSummary()
     pipeline = default_pipeline()
     with _open_store(args.db) as store:
@@ -92,6 +96,62 @@ def cmd_ingest(args) -> int:
         progress.close()
         print(f"{summary} (store: {store.url})")
     return 1 if summary.failed else 0
+
+
+def _ingest_distributed(args) -> int:
+    """`ingest --workers N` / `--scheduler URL`: extraction on Dask, into the store or `--out` GeoParquet."""
+    from .distributed import connect, ingest_to_parquet, ingest_to_store
+    problems: list[InputProblem] = []
+
+    def articles():
+        for item in _inputs(args, "ingest"):
+            if isinstance(item, InputProblem):
+                problems.append(item)
+                print(f"geo ingest: {item}", file=sys.stderr)
+            else:
+                yield item
+
+    try:
+        client = connect(args.scheduler, args.workers)
+    except OSError as exc:
+        raise CommandError(f"cannot reach the Dask scheduler {args.scheduler}: {exc}") from None
+    with client:
+        if args.out:
+            summary = ingest_to_parquet(client, articles(), Path(args.out), progress=not args.quiet)
+            where = f"dataset: {args.out}"
+        else:
+            with _open_store(args.db) as store:
+                summary = ingest_to_store(client, articles(), store, progress=not args.quiet)
+                where = f"store: {store.url}"
+    summary.failed += sum(p.fatal for p in problems)
+    print(f"{summary} ({where}; Dask: {args.scheduler or f'{args.workers} local workers'})")
+    return 1 if summary.failed else 0
+
+
+def cmd_reprocess(args) -> int:
+    """Re-extract every stored article with the current extractor, keeping people's corrections."""
+    from .pipeline import default_pipeline
+    if args.workers or args.scheduler:
+        from .distributed import connect, run
+        client = connect(args.scheduler, args.workers)
+
+        def extract(batch):
+            for part in run(client, batch):
+                yield from part
+    else:
+        client = None
+
+        def extract(batch):
+            pipeline = default_pipeline()
+            return [(a, pipeline(a).incidents) for a in batch]
+    try:
+        with _open_store(args.db) as store:
+            report = store.reprocess(extract)
+    finally:
+        if client is not None:
+            client.close()
+    print(json.dumps(report, indent=2))
+    return 0
 
 
 def cmd_export(args) -> int:
@@ -245,7 +305,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="URL", help="the store: a .gpkg path or postgresql://... (default: GEO_DB or "
                    "data/incidents.gpkg)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--workers", type=int, metavar="N", help="extract on a local Dask cluster of N worker processes")
+    p.add_argument("--scheduler", metavar="tcp://HOST:8786", help="extract on a running Dask cluster")
+    p.add_argument("--out", metavar="DATASET/", help="with --workers/--scheduler: write a GeoParquet dataset "
+                   "(partitioned by month) instead of the store")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("reprocess", help="re-extract the stored articles with the current extractor, keeping "
+                       "corrections; reports what changed")
+    p.add_argument("--db", metavar="URL", help="the store (as ingest)")
+    p.add_argument("--workers", type=int, metavar="N", help="extract on a local Dask cluster of N workers")
+    p.add_argument("--scheduler", metavar="tcp://HOST:8786", help="extract on a running Dask cluster")
+    p.set_defaults(func=cmd_reprocess)
 
     from .export import FORMATS
     from .incidents import EVENT_TYPES

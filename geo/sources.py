@@ -125,8 +125,33 @@ def _first_line_title(text: str) -> str | None:
     return first if 0 < len(first) <= 200 else None
 
 
+ARTICLE_SUFFIXES = (TEXT_SUFFIXES | HTML_SUFFIXES) - {""}
+PUBLISHED_LISTING = "published.tsv"  # in a folder: file name <TAB> YYYY-MM-DD, for files that state no date
+
+
+def _is_article_file(path: Path) -> bool:
+    """In a folder, the files that are articles: text, Markdown, HTML; not a README or the dates listing."""
+    return (path.is_file() and not path.name.startswith(".") and path.suffix.lower() in ARTICLE_SUFFIXES
+            and not path.stem.lower().startswith(("readme", "license")))
+
+
+def folder_dates(folder: Path) -> dict[str, date]:
+    """Publication dates a folder's `published.tsv` gives its files (by file name)."""
+    listing = folder / PUBLISHED_LISTING
+    dates: dict[str, date] = {}
+    if listing.is_file():
+        for line in listing.read_text(encoding="utf-8").splitlines():
+            name, _, day = line.partition("\t")
+            if day.strip() and not name.startswith("#"):
+                try:
+                    dates[name.strip()] = date.fromisoformat(day.strip())
+                except ValueError:
+                    continue
+    return dates
+
+
 def expand_paths(paths: Iterable[str]) -> Iterator[Path | InputError]:
-    """Files, folders (recursively) and globs, in a stable order."""
+    """Files, folders (recursively: their article files) and globs, in a stable order."""
     import glob
     for raw in paths:
         matches = sorted(glob.glob(raw, recursive=True)) if any(c in raw for c in "*?[") else [raw]
@@ -135,9 +160,9 @@ def expand_paths(paths: Iterable[str]) -> Iterator[Path | InputError]:
         for m in matches:
             p = Path(m)
             if p.is_dir():
-                files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+                files = sorted(f for f in p.rglob("*") if _is_article_file(f))
                 if not files:
-                    yield InputError(m, "folder holds no files")
+                    yield InputError(m, "folder holds no article files (.txt, .md, .html)")
                 yield from files
             elif p.is_file():
                 yield p
@@ -159,8 +184,9 @@ def read_files(paths: Iterable[str], published: date | None = None, max_bytes: i
                 raise BadInput(f"too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB)")
             with open(p, "rb") as f:
                 data = f.read()
-            article = date_article(article_from_bytes(data, source, p.stem, None, warnings, p.suffix.lower()),
-                                   published, retrieved)
+            article = article_from_bytes(data, source, p.stem, None, warnings, p.suffix.lower())
+            article.published = article.published or folder_dates(p.parent).get(p.name)
+            article = date_article(article, published, retrieved)
             _check_language(article, source, warnings)
         except (BadInput, OSError) as exc:
             yield InputError(source, str(exc) if isinstance(exc, BadInput) else exc.strerror or str(exc))

@@ -505,22 +505,71 @@ class Store:
                 article_key=key, external_id=article.id, title=article.title, source=article.source,
                 url=article.url, published=article.published, text=article.text, ingested_at=_now()))
             result = IngestResult(key, "new")
-            for inc in found:
-                inc.sources = [key]
-                target = self._merge(conn, inc, key, article.published)
-                if target:
-                    result.merged += 1
-                else:
-                    target = incident_id(inc)
-                    self._insert(conn, inc)
-                    result.added += 1
-                conn.execute(incident_sources.insert().values(
-                    incident_id=target, article_key=key, evidence_start=inc.evidence.start,
-                    evidence_end=inc.evidence.end, evidence=inc.evidence.text, killed=inc.killed,
-                    wounded=inc.wounded))
-                if pause:
-                    time.sleep(pause)
+            self._store_incidents(conn, found, key, article.published, result, pause)
         return result
+
+    def _store_incidents(self, conn: sa.Connection, found: list[Incident], key: str, published: date | None,
+                         result: IngestResult, pause: float = 0.0) -> None:
+        """An article's incidents: each merged into the stored one of the same event, or added."""
+        for inc in found:
+            inc.sources = [key]
+            target = self._merge(conn, inc, key, published)
+            if target:
+                result.merged += 1
+            else:
+                target = incident_id(inc)
+                self._insert(conn, inc)
+                result.added += 1
+            conn.execute(incident_sources.insert().values(
+                incident_id=target, article_key=key, evidence_start=inc.evidence.start,
+                evidence_end=inc.evidence.end, evidence=inc.evidence.text, killed=inc.killed, wounded=inc.wounded))
+            if pause:
+                time.sleep(pause)
+
+    def reprocess(self, extract: Callable[[list[Article]], Iterable[tuple[Article, list[Incident]]]]) -> dict[str, Any]:
+        """Re-extract every stored article with the current extractor and rebuild the incidents (merged as
+        ingest merges them), in one transaction; people's corrections are applied again to the incidents
+        that keep their id. `extract` maps articles to (article, incidents), in one process or on a Dask
+        cluster. Returns what changed."""
+        self.user.require("delete")
+        before = self.incidents()
+        stored = self._frame(sa.select(articles.c.article_key, articles.c.external_id, articles.c.title,
+                                       articles.c.source, articles.c.url, articles.c.published, articles.c.text)
+                             .order_by(articles.c.fid))
+        keyed = {}
+        for row in stored.itertuples():
+            published = date.fromisoformat(str(row.published)[:10]) if isinstance(row.published, (str, date)) \
+                and str(row.published) else None
+            keyed[row.article_key] = Article(row.external_id or row.article_key, row.text, row.title, published,
+                                             row.source, row.url)
+        results = {article_key(a.text): found for a, found in extract(list(keyed.values()))}
+        with self.write() as conn:
+            conn.execute(incident_sources.delete())
+            conn.execute(incidents.delete())
+            total = IngestResult("", "new")
+            for key, article in keyed.items():  # in the order they were first ingested
+                self._store_incidents(conn, results.get(key, []), key, article.published, total)
+            corrected = {r.incident_id for r in conn.execute(sa.select(corrections.c.incident_id).where(
+                corrections.c.field != DELETED_ARTICLE).distinct())}
+            kept = 0
+            for row in conn.execute(sa.select(incidents).where(incidents.c.incident_id.in_(corrected))).all():
+                values = {}
+                self._corrected(conn, row.incident_id, values)
+                if values:
+                    if "lat" in values or "lon" in values:
+                        values["geom"] = self._point_sql().params(point_lat=values.get("lat", row.lat),
+                                                                  point_lon=values.get("lon", row.lon))
+                    conn.execute(incidents.update().where(incidents.c.fid == row.fid).values(**values))
+                    kept += 1
+        after = self.incidents()
+        fields = ["event_type", "date", "place_name", "killed", "wounded", "n_sources"]
+        old = before.set_index("incident_id")[fields].astype(str).fillna("")
+        new = after.set_index("incident_id")[fields].astype(str).fillna("")
+        common = old.index.intersection(new.index)
+        return {"articles": len(keyed), "incidents_before": len(before), "incidents_after": len(after),
+                "added": len(new.index.difference(old.index)), "removed": len(old.index.difference(new.index)),
+                "changed": int((old.loc[common] != new.loc[common]).any(axis=1).sum()),
+                "corrections_reapplied": kept, "corrections_orphaned": len(corrected - set(after.incident_id))}
 
     def _insert(self, conn: sa.Connection, inc: Incident) -> None:
         row = _incident_row(inc)

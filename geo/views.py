@@ -182,20 +182,9 @@ def highlight_html(doc: Document) -> str:
 
 def build_sample_store(store: Store, folder: Path, extract: Callable[[Article], Document],
                        progress: Callable[[float, str], None] | None = None) -> IngestSummary:
-    """Fill an empty store from the sample articles (the dashboard's first run). `published.tsv` in the
-    folder gives the publication dates the articles do not state."""
+    """Fill an empty store from the sample articles (the dashboard's first run)."""
     from .sources import InputProblem, read_files
-    dates = {}
-    listing = folder / "published.tsv"
-    if listing.exists():
-        for line in listing.read_text(encoding="utf-8").splitlines():
-            name, _, day = line.partition("\t")
-            if day and not name.startswith("#"):
-                dates[Path(name).stem] = date.fromisoformat(day.strip())
-    items = [item for item in read_files([str(p) for p in sorted(folder.glob("*.txt"))])]
-    for item in items:
-        if isinstance(item, Article) and item.published is None:
-            item.published = dates.get(item.id)
+    items = list(read_files([str(folder)]))
     summary = IngestSummary()
     for i, item in enumerate(items, 1):
         if isinstance(item, InputProblem):

@@ -1,0 +1,182 @@
+"""Past one machine: extraction on a Dask cluster, results into the store or a GeoParquet dataset.
+
+Articles are cut into partitions; each partition is extracted in a worker (`extract_partition`, a
+pure function: Dask may run it again, elsewhere, if a worker dies, and retries it on failure), with the
+gazetteer index loaded once per worker process (a worker plugin warms it; the pipeline is cached per
+process), never shipped with a task. The client writes what comes back:
+
+- into the store, one transaction per article, through the same `Store.store_document` as the
+  single-process path: the same idempotency (articles keyed by their text) and the same merging of one
+  event told by several articles; an article written once is never written twice;
+- or into a GeoParquet dataset (`--out dataset/`), partitioned by month, written with dask-geopandas
+  after the same cross-article merge (`geo.merge`); writing the same input again gives the same files.
+
+Scheduling, retries and the cluster are Dask's: `--scheduler tcp://HOST:8786` uses a running cluster,
+`--workers N` starts a local one.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from distributed import WorkerPlugin
+
+from .document import Article
+from .incidents import Incident
+from .store import IngestSummary, Store, article_key
+
+PARTITION_SIZE = 250
+
+
+def extract_partition(articles: list[Article]) -> list[tuple[Article, list[Incident]]]:
+    """Run in a worker: each article and the incidents extracted from it."""
+    from .pipeline import default_pipeline
+    pipeline = default_pipeline()  # loaded once per worker process (cached), not sent with the task
+    return [(article, pipeline(article).incidents) for article in articles]
+
+
+class WarmPipeline(WorkerPlugin):
+    """A Dask worker plugin: load the gazetteer index and the pipeline when a worker starts."""
+
+    name = "incident-atlas-pipeline"
+
+    def setup(self, worker) -> None:
+        from .pipeline import default_pipeline
+        default_pipeline()
+
+
+def partitions(items: Iterable[Article], size: int = PARTITION_SIZE) -> Iterator[list[Article]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def connect(scheduler: str | None = None, workers: int | None = None):
+    """A Dask client: to a running scheduler, or to a local cluster of `workers` processes."""
+    from dask.distributed import Client, LocalCluster
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    client.register_plugin(WarmPipeline())
+    return client
+
+
+def run(client, articles: Iterable[Article], partition_size: int = PARTITION_SIZE, skip: set[str] | None = None,
+        progress: bool = False, in_flight: int = 8) -> Iterator[list[tuple[Article, list[Incident]]]]:
+    """Extract on the cluster; results in the order they finish. At most `in_flight` partitions wait
+    at a time, so the input streams through; articles whose key is in `skip` are not sent at all."""
+    from dask.distributed import as_completed
+    todo = (a for a in articles if not skip or article_key(a.text) not in skip)
+    parts = partitions(todo, partition_size)
+    pending = as_completed([client.submit(extract_partition, part, retries=3, pure=False)
+                            for part in itertools.islice(parts, in_flight)])
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(unit=" articles", leave=False)
+    for future in pending:
+        result = future.result()
+        future.release()
+        for part in itertools.islice(parts, 1):
+            pending.add(client.submit(extract_partition, part, retries=3, pure=False))
+        if bar is not None:
+            bar.update(len(result))
+        yield result
+    if bar is not None:
+        bar.close()
+
+
+def ingest_to_store(client, articles: Iterable[Article], store: Store, partition_size: int = PARTITION_SIZE,
+                    progress: bool = False) -> IngestSummary:
+    summary = IngestSummary()
+    stored = set(store.articles()["article_key"])
+    fed = _counting(articles)
+    for part in run(client, fed, partition_size, skip=stored, progress=progress):
+        for article, found in part:
+            summary.add(store.store_document(article, found))
+    summary.unchanged += fed.skipped(stored)
+    return summary
+
+
+def ingest_to_parquet(client, articles: Iterable[Article], out: Path, partition_size: int = PARTITION_SIZE,
+                      progress: bool = False) -> IngestSummary:
+    """Extract, merge the same event across articles (and with what the dataset already holds), and
+    write the dataset again, partitioned by month."""
+    import dask_geopandas
+    import geopandas as gpd
+    import pandas as pd
+
+    from .frame import conform, incidents_frame
+    from .merge import merge_incidents
+    summary = IngestSummary()
+    found: list[Incident] = []
+    published: dict[str, Any] = {}
+    seen: set[str] = set()
+    for part in run(client, articles, partition_size, progress=progress):
+        for article, incidents in part:
+            key = article_key(article.text)
+            if key in seen:
+                summary.unchanged += 1
+                continue
+            seen.add(key)
+            summary.new += 1
+            for inc in incidents:
+                inc.sources = [key]
+            found.extend(incidents)
+            if article.published:
+                published[key] = article.published
+    existing = read_parquet_dataset(out) if out.exists() else None
+    merged = merge_incidents(sorted(found, key=_order), published)
+    summary.added = len(merged)
+    summary.merged = len(found) - len(merged)
+    frame = incidents_frame(merged)
+    if existing is not None and len(existing):
+        frame = conform(gpd.GeoDataFrame(pd.concat([existing[~existing.incident_id.isin(frame.incident_id)], frame]),
+                                         geometry="geometry", crs=frame.crs))
+    frame["month"] = frame["date"].dt.strftime("%Y-%m").fillna("undated")
+    frame = frame.sort_values(["month", "incident_id"]).reset_index(drop=True)
+    months = sorted(frame["month"].unique())
+    out.mkdir(parents=True, exist_ok=True)
+    for month in months:  # one file per month: the same input writes the same files
+        part = frame[frame["month"] == month].drop(columns="month")
+        dask_geopandas.from_geopandas(part, npartitions=1).to_parquet(out / f"month={month}", overwrite=True)
+    return summary
+
+
+def read_parquet_dataset(path: Path, bbox: tuple[float, float, float, float] | None = None):
+    """The incidents of a GeoParquet dataset written by `ingest_to_parquet`, in the documented schema."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from .frame import conform
+    parts = sorted(path.glob("month=*/*.parquet"))
+    if not parts:
+        return None
+    frame = pd.concat([gpd.read_parquet(p, bbox=bbox) for p in parts], ignore_index=True)
+    return conform(gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326"))
+
+
+def _order(inc: Incident) -> tuple:
+    """A stable order, so the merge (and so the dataset) does not depend on which worker finished first."""
+    return (inc.sources[0] if inc.sources else "", inc.evidence.start, inc.event_type, inc.topic or "")
+
+
+class _counting:
+    """Iterates articles, remembering the keys, to count the ones skipped as already stored."""
+
+    def __init__(self, articles: Iterable[Article]) -> None:
+        self._articles = articles
+        self.keys: list[str] = []
+
+    def __iter__(self):
+        for article in self._articles:
+            self.keys.append(article_key(article.text))
+            yield article
+
+    def skipped(self, stored: set[str]) -> int:
+        return sum(k in stored for k in self.keys)
