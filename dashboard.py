@@ -27,7 +27,7 @@ st.set_page_config(page_title="Incident atlas", page_icon="🗺️", layout="wid
 
 @st.cache_resource(show_spinner=False)
 def open_store(url: str) -> Store:
-    return Store.open(url)
+    return Store.open(url)  # a GeoPackage, PostGIS, or (read-only) a GeoParquet dataset folder
 
 
 @st.cache_data(ttl=600, max_entries=32, show_spinner=False)
@@ -62,7 +62,8 @@ def flash(message: str) -> None:
 
 
 # -- the store, built from the samples on the first run ----------------------------------------------
-url = resolve_url(os.environ.get("GEO_DB"))
+url = os.environ.get("GEO_DB") if os.environ.get("GEO_DB") and Path(os.environ["GEO_DB"]).is_dir() \
+    else resolve_url(os.environ.get("GEO_DB"))
 try:
     store = open_store(url)
 except StoreError as exc:
@@ -120,6 +121,8 @@ user = current_user()
 if user is None:
     sign_in_page()
     st.stop()
+if store.read_only:  # a GeoParquet dataset: look and export only
+    user = User(user.name, "viewer")
 store = store.for_user(user)  # the library refuses what the role may not do, whatever the page shows
 
 if store.counts()["articles"] == 0 and user.can("add"):

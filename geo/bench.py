@@ -196,3 +196,31 @@ def run_map_benchmark(sizes: tuple[int, ...] = (10_000, 100_000)) -> list[dict]:
         seconds = time.perf_counter() - start
         out.append({"incidents": n, "render_seconds": round(seconds, 3), "payload_mb": round(len(html) / 1e6, 2)})
     return out
+
+
+def run_dask_benchmark(sizes: tuple[int, ...] = (10_000, 100_000), workers: int = 2) -> list[dict]:
+    """Extraction of recombined articles in one process and on a local Dask cluster of `workers`
+    processes (results brought back to the client in input order, as ingest writes them)."""
+    from datetime import date
+
+    from .distributed import connect, run
+    from .document import Article
+    from .pipeline import default_pipeline
+
+    out = []
+    with connect(workers=workers) as client:
+        for n in sizes:
+            texts = benchmark_documents(n, seed=13)
+            articles = [Article(f"b{i}", f"{t}\n\nReport {i}.", published=date(2025, 11, 8)) for i, t in enumerate(texts)]
+            pipeline = default_pipeline()
+            start = time.perf_counter()
+            single = sum(len(pipeline(a).incidents) for a in articles)
+            one = time.perf_counter() - start
+            start = time.perf_counter()
+            spread = sum(len(found) for part in run(client, articles) for _, found in part)
+            many = time.perf_counter() - start
+            out.append({"articles": n, "one_process_seconds": round(one, 1),
+                        "one_process_per_second": round(n / one), f"dask_{workers}_workers_seconds": round(many, 1),
+                        f"dask_{workers}_workers_per_second": round(n / many), "speedup": round(one / many, 2),
+                        "same_incident_count": single == spread})
+    return out

@@ -267,8 +267,10 @@ def cmd_geocode(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_benchmark, run_map_benchmark, run_store_benchmark
-    if args.map:
+    from .bench import run_benchmark, run_dask_benchmark, run_map_benchmark, run_store_benchmark
+    if args.dask:
+        print(json.dumps(run_dask_benchmark(), indent=2))
+    elif args.map:
         print(json.dumps(run_map_benchmark(), indent=2))
     elif args.store:
         print(json.dumps(run_store_benchmark(args.docs, args.incidents, args.db), indent=2))
@@ -372,6 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--incidents", type=int, default=100_000, help="with --store: incidents to export and read")
     p.add_argument("--map", action="store_true", help="benchmark the map instead: 10,000 and 100,000 incidents "
                    "rendered server-side, and the page payload")
+    p.add_argument("--dask", action="store_true", help="benchmark extraction on a local Dask cluster of 2 workers "
+                   "against one process, for 10,000 and 100,000 articles")
     p.add_argument("--db", metavar="URL", help="with --store: a store to use (it is emptied!) instead of a "
                    "temporary GeoPackage")
     p.add_argument("files", nargs="*", help="articles to recombine into benchmark documents "

@@ -68,27 +68,43 @@ def connect(scheduler: str | None = None, workers: int | None = None):
 
 def run(client, articles: Iterable[Article], partition_size: int = PARTITION_SIZE, skip: set[str] | None = None,
         progress: bool = False, in_flight: int = 8) -> Iterator[list[tuple[Article, list[Incident]]]]:
-    """Extract on the cluster; results in the order they finish. At most `in_flight` partitions wait
-    at a time, so the input streams through; articles whose key is in `skip` are not sent at all."""
+    """Extract on the cluster; results in input order (merging depends on the order articles come in,
+    so the store gets what one process would have written). At most `in_flight` partitions wait at a
+    time, so the input streams through; articles whose key is in `skip` are not sent at all."""
     from dask.distributed import as_completed
     todo = (a for a in articles if not skip or article_key(a.text) not in skip)
-    parts = partitions(todo, partition_size)
-    pending = as_completed([client.submit(extract_partition, part, retries=3, pure=False)
-                            for part in itertools.islice(parts, in_flight)])
+    parts = enumerate(partitions(todo, partition_size))
+    pending = as_completed()
+    for number, part in itertools.islice(parts, in_flight):
+        pending.add(_submit(client, number, part))
+    done: dict[int, list] = {}
+    next_number = 0
     bar = None
     if progress:
         from tqdm import tqdm
         bar = tqdm(unit=" articles", leave=False)
     for future in pending:
-        result = future.result()
+        number, result = future.result()
         future.release()
-        for part in itertools.islice(parts, 1):
-            pending.add(client.submit(extract_partition, part, retries=3, pure=False))
-        if bar is not None:
-            bar.update(len(result))
-        yield result
+        done[number] = result
+        for number, part in itertools.islice(parts, 1):
+            pending.add(_submit(client, number, part))
+        while next_number in done:
+            result = done.pop(next_number)
+            next_number += 1
+            if bar is not None:
+                bar.update(len(result))
+            yield result
     if bar is not None:
         bar.close()
+
+
+def _submit(client, number: int, part: list[Article]):
+    return client.submit(_numbered, number, part, retries=3, pure=False)
+
+
+def _numbered(number: int, part: list[Article]) -> tuple[int, list[tuple[Article, list[Incident]]]]:
+    return number, extract_partition(part)
 
 
 def ingest_to_store(client, articles: Iterable[Article], store: Store, partition_size: int = PARTITION_SIZE,
@@ -131,7 +147,7 @@ def ingest_to_parquet(client, articles: Iterable[Article], out: Path, partition_
             if article.published:
                 published[key] = article.published
     existing = read_parquet_dataset(out) if out.exists() else None
-    merged = merge_incidents(sorted(found, key=_order), published)
+    merged = merge_incidents(found, published)  # in input order, as one process would merge them
     summary.added = len(merged)
     summary.merged = len(found) - len(merged)
     frame = incidents_frame(merged)
@@ -159,11 +175,6 @@ def read_parquet_dataset(path: Path, bbox: tuple[float, float, float, float] | N
         return None
     frame = pd.concat([gpd.read_parquet(p, bbox=bbox) for p in parts], ignore_index=True)
     return conform(gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326"))
-
-
-def _order(inc: Incident) -> tuple:
-    """A stable order, so the merge (and so the dataset) does not depend on which worker finished first."""
-    return (inc.sources[0] if inc.sources else "", inc.evidence.start, inc.event_type, inc.topic or "")
 
 
 class _counting:

@@ -378,6 +378,8 @@ def display_url(url: str) -> str:
 class Store:
     """Articles, incidents and corrections; `Store.open(url)` creates or upgrades the schema."""
 
+    read_only = False
+
     def __init__(self, engine: sa.Engine, user: User = LOCAL) -> None:
         self.engine = engine
         self.user = user
@@ -390,6 +392,11 @@ class Store:
     # opening ------------------------------------------------------------------------------------
     @classmethod
     def open(cls, url: str | os.PathLike | None = None) -> "Store":
+        """A store by URL or path; a folder holding a GeoParquet dataset opens read-only (`geo.dataset`)."""
+        raw = str(url) if url else os.environ.get("GEO_DB") or ""
+        if raw and "://" not in raw and Path(raw).expanduser().is_dir():
+            from .dataset import DatasetStore
+            return DatasetStore(Path(raw).expanduser())  # type: ignore[return-value]
         full = resolve_url(url)
         try:
             if full.startswith("sqlite"):
