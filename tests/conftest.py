@@ -61,3 +61,30 @@ def postgis_url() -> str:
 def store_url(request, tmp_path):
     """An empty store on each engine: a GeoPackage file, and the PostGIS test database."""
     return str(tmp_path / "incidents.gpkg") if request.param == "gpkg" else postgis_url()
+
+
+def start_dashboard(env: dict, *extra: str):
+    """`streamlit run dashboard.py` on a free loopback port; (process, base URL) once it answers."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1", *extra],
+                            cwd=ROOT, env=dict(os.environ, **env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).status == 200:
+                return proc, base
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    pytest.fail(f"streamlit did not start: {proc.stdout.read()}")

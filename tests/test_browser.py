@@ -1,27 +1,16 @@
 """The dashboard in a real headless Chromium against a running Streamlit server, with no internet:
 the map draws from the app's own files, a click shows the incident's card, the URL carries the
 filters, and untrusted article text never runs."""
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from datetime import date
 
 import pytest
 
-from conftest import IN_CI, ROOT
+from conftest import IN_CI, ROOT, start_dashboard
 from test_dashboard import XSS_TEXT, XSS_TITLE
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -40,22 +29,7 @@ def server(tmp_path_factory):
     with Store.open(db) as store:
         build_sample_store(store, ROOT / "data" / "articles", default_pipeline())
         store.ingest(Article("xss", XSS_TEXT, title=XSS_TITLE, published=date(2025, 11, 8)), default_pipeline())
-    port = _free_port()
-    env = dict(os.environ, GEO_DB=str(db))
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start: {proc.stdout.read()}")
+    proc, base = start_dashboard({"GEO_DB": str(db)})
     yield base
     proc.terminate()
     proc.wait(timeout=20)

@@ -1,22 +1,20 @@
 """The hosted team dashboard in real headless Chromium, on PostGIS: sign-in, what each role sees, an
 editor's correction seen in another session with its audit entry, and a concurrent edit refused."""
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
-from conftest import ROOT, postgis_url
-from test_browser import CHROMIUM, _free_port, browser  # noqa: F401 (the browser fixture)
+from conftest import IN_CI, ROOT, postgis_url, start_dashboard
+from test_browser import CHROMIUM, browser  # noqa: F401 (the browser fixture)
 from test_team import PASSWORD
 
 
 @pytest.fixture(scope="module")
 def team_server(tmp_path_factory):
     if CHROMIUM is None:
-        pytest.skip("browser tests need Chromium")
+        if IN_CI:
+            pytest.fail("Chromium is missing in CI")
+        pytest.skip("browser tests need Chromium: apt-get install chromium (bash .ci/run does it)")
     from geo.auth import hash_password
     from geo.pipeline import default_pipeline
     from geo.store import Store
@@ -30,22 +28,7 @@ def team_server(tmp_path_factory):
     secrets.write_text("[atlas]\nmax_failed_attempts = 5\n" + "".join(
         f'[atlas.users.{name}]\npassword = "{hashed}"\nrole = "{role}"\n'
         for name, role in (("vic", "viewer"), ("ed", "editor"), ("ed2", "editor"), ("ad", "admin"))))
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--secrets.files", str(secrets)], cwd=ROOT, env=dict(os.environ, GEO_DB=url),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start: {proc.stdout.read()}")
+    proc, base = start_dashboard({"GEO_DB": url}, "--secrets.files", str(secrets))
     with Store.open(url) as store:
         incident = store.incidents().sort_values("killed", ascending=False).incident_id.iloc[0]
     yield base, url, incident
