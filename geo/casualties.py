@@ -70,7 +70,7 @@ VICTIM_WORDS = {
     "soldiers": "soldier soldiers troop troops personnel servicemen servicemembers marines army military",
     "police": "police policeman policemen policewoman officers officer guards guard",
     "militants": "militant militants fighter fighters insurgent insurgents rebel rebels gunmen gunman attackers "
-                 "bandit bandits jihadist jihadists terrorists vigilante vigilantes militiamen volunteers",
+                 "bandit bandits jihadist jihadists terrorists vigilante vigilantes militiamen volunteers assailants",
     "protesters": "protester protesters demonstrator demonstrators",
 }
 _VICTIM = {w: category for category, words in VICTIM_WORDS.items() for w in words.split()}

@@ -44,24 +44,27 @@ _LEXICON = {
     "explosion_remote_violence": (
         "airstrike airstrikes air-strike air-strikes missile missiles rocket rockets shelling shelled artillery "
         "shells mortar mortars bomb bombs bombing bombings bombed bomber bombers explosion explosions explode explodes "
-        "exploded exploding blast blasts ied ieds grenade grenades landmine landmines bombardment bombardments",
-        "drone drones targeted struck",
+        "exploded exploding explosive explosives blast blasts ied ieds grenade grenades landmine landmines "
+        "bombardment bombardments bombard bombards bombarded",
+        "drone drones targeted struck strike strikes",
         ["air strike", "air strikes", "air raid", "air raids", "drone strike", "drone strikes", "drone attack",
          "drone attacks", "car bomb", "car bombing"]),
     "battle": (
         "clash clashes clashed fighting fought battle battles firefight firefights gunfight gunfights gunbattle "
-        "shootout shootouts shoot-out shoot-outs ambush ambushed ambushes siege sieges offensive overran overrun "
-        "recaptured captured skirmish skirmishes",
+        "shootout shootouts shoot-out shoot-outs ambush ambushed ambushes siege sieges besiege besieged offensive "
+        "overran overrun overruns recapture recaptures recaptured capture captures captured skirmish skirmishes",
         "",
         ["exchange of fire", "exchanges of fire", "exchanged fire", "cross-border fire", "gun battle",
          "gun battles"]),
     "violence_against_civilians": (
-        "massacre massacred abducted abduction abductions kidnapped kidnapping kidnappings executed execution "
-        "executions lynched lynching stabbing beheaded killings assassinated assassination",
+        "massacre massacres massacred abduct abducts abducted abduction abductions kidnap kidnaps kidnapped "
+        "kidnapping kidnappings execute executes executed execution executions lynch lynches lynched lynching "
+        "stabbing stabbings behead beheads beheaded killings assassinate assassinates assassinated assassination",
         "shooting shootings gunmen gunfire attack attacks attacked",
         ["shot dead"]),
-    "protest": ("protest protests protesters protestors protested protesting demonstration demonstrations "
-                "demonstrators demonstrated demonstrating rally rallies marched marchers sit-in sit-ins", "", []),
+    "protest": ("protest protests protesters protestors protested protesting demonstrate demonstrates "
+                "demonstration demonstrations demonstrators demonstrated demonstrating rally rallies rallied marched "
+                "marchers marching sit-in sit-ins", "", []),
     "riot": ("riot riots rioting rioters mob mobs looting looted", "", []),
     "strategic_development": (
         "ceasefire cease-fire truce talks negotiations discussions deadlock deadlocked stalemate accord agreement "
@@ -104,9 +107,13 @@ _SAY_WORDS = frozenset("says said claims claimed reports reported confirms confi
                        "according".split())
 _BACKGROUND = re.compile(r"\b(?:in|over|during|throughout)\s+(?:recent|the\s+past|the\s+last|past)\s+(?:few\s+)?"
                          r"(?:days|weeks|months|years|decades?)\b|\bso\s+far\s+this\s+(?:year|month)\b|"
-                         r"\bsince\s+the\s+(?:start|beginning)\s+of\b|\bstepped\s+up\b")
+                         r"\bsince\s+the\s+(?:start|beginning)\s+of\b|\bstepped\s+up\b|"
+                         r"\b(?:the|this|that)\s+(?:violence|conflict|war|insurgency|fighting|crisis|unrest)\s+"
+                         r"(?:has|have|had)\s+(?:\w+\s+)?(?:killed|left|claimed|displaced)\b|"
+                         r"\bfor\s+(?:more\s+than\s+|over\s+|nearly\s+)?(?:a|two|three|several)\s+(?:decades?|years)\b")
 _BETWEEN = re.compile(r"\bbetween\b")
-_AIR = re.compile(r"\b(?:air|drone|missile|rocket)")
+_AIR = re.compile(r"\b(?:air|drone|missile|rocket|strike|struck|warplane|jet)")
+_HAND_WEAPONS = re.compile(r"\b(?:gunmen|gunfire|shot|shooting|stabbed|knife|machete|opened\s+fire|open\s+fire)\b")
 _DIGIT = re.compile(r"\d")
 _TOPIC = (("ceasefire", re.compile(r"cease-?fire|truce", re.I)),
           ("talks", re.compile(r"talks|negotiations|discussions|deadlock|stalemate", re.I)),
@@ -170,6 +177,7 @@ _FORCE_WORDS = frozenset("forces force army navy militia brigade brigades guard 
 _AGENT_WORDS = frozenset("gunmen bandits militants insurgents rebels attackers jihadists police security troops "
                          "soldiers protesters demonstrators rioters gang gangs".split())
 _ARTICLE = re.compile(r"^(?:The|A|An)\s+")
+_AGENT_ADJECTIVES = frozenset("islamist suspected armed unidentified unknown jihadist separatist".split())
 _ACCUSER_AFTER = re.compile(r"\s+(?:[\w-]+\s+)?(?:blamed|blames|accused|accuses|denied|denies|vowed)\b")
 _GENERIC_AGENT = re.compile(r"(?:\bby\s+(?:unidentified\s+|unknown\s+|suspected\s+|armed\s+)?|\b)(?P<agent>"
                             r"gunmen|bandits|militants|insurgents|rebels|attackers|jihadists|police|"
@@ -192,7 +200,8 @@ _VOCABULARY = (_TRIGGER_KEYS | _CASUALTY_WORDS | _DISPUTE_WORDS | _DATE_WORDS | 
 _PASSIVE_AUX = re.compile(r"\b(?:are|is|was|were|been|be|being)\s+$", re.IGNORECASE)
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
 _SOURCE_WORDS = frozenset("witnesses officials residents police sources medics doctors activists journalists "
-                          "paramedics rescuers".split())
+                          "paramedics rescuers ministry army military government authorities spokesman "
+                          "spokeswoman governor mayor".split())
 _PRONOUNS = frozenset("he she it they we i who which this that there one".split())
 
 
@@ -473,7 +482,9 @@ def _candidates(doc: Document, sentences: list[Sentence], published: date | None
         sent_places = places[p:q]
         span = Span(sent.start, sent.end, text[sent.start:sent.end])
         counts = find_counts(text, sent.start, sent.end, scan.low) if has_counts else []
-        dates = find_dates(text, published, sent.start, sent.end, scan.low, scan.words[si])
+        dateline = _DATELINE.match(text, sent.start)  # "BEIRUT, April 2 (Reuters) -": when it was filed
+        dates = find_dates(text, published, dateline.end() if dateline else sent.start, sent.end, scan.low,
+                           scan.words[si])
         if sent_triggers:
             for seg_start, seg_end, seg_triggers in _segments(scan.low, sent, sent_triggers, scan.words[si]):
                 candidate = _candidate(doc, scan, si, span, seg_start, seg_end, seg_triggers, sent_places,
@@ -482,7 +493,9 @@ def _candidates(doc: Document, sentences: list[Sentence], published: date | None
                 if candidate is not None:
                     out.append(candidate)
         elif counts or _disputed(scan, si, sent) and _anaphoric(scan, si, sent.start, sent.end):
-            out.append(_candidate(doc, scan, si, span, sent.start, sent.end, [], sent_places, counts, dates))
+            candidate = _candidate(doc, scan, si, span, sent.start, sent.end, [], sent_places, counts, dates)
+            if candidate is not None:
+                out.append(candidate)
     return out
 
 
@@ -538,7 +551,8 @@ def _event_type(triggers: list[_Trigger], counts: list[Count], low: str, start: 
             return "explosion_remote_violence"
         if victims & {"soldiers", "police", "militants"} or _BETWEEN.search(low, start, end):
             return "battle"
-        if "explosion_remote_violence" in types and _AIR.search(low, start, end):
+        if "explosion_remote_violence" in types and _AIR.search(low, start, end) \
+                and not _HAND_WEAPONS.search(low, start, end):
             return "explosion_remote_violence"
         return "violence_against_civilians"
     return "strategic_development"
@@ -554,8 +568,10 @@ def _candidate(doc: Document, scan: _Scan, si: int, sentence: Span, start: int, 
     else:  # a toll with no event word: armed men killed suggests a clash
         victims = {v for c in counts for v in c.victims}
         event_type = "battle" if victims & {"soldiers", "police", "militants"} else "violence_against_civilians"
-    if _BACKGROUND.search(low, start, end):
-        return None  # "attacks in recent months", "so far this year": a tally, not an event
+    anchors = [t.start for t in triggers] or [c.start for c in counts]
+    if any(min(abs(m.start() - a) for a in anchors) <= 80 for m in _BACKGROUND.finditer(low, start, end)) \
+            if anchors else False:
+        return None  # "attacks in recent months", "the violence has killed thousands": a tally, not an event
     topic = None
     anchor = triggers[0].start if triggers else start
     best_date = max(dates, key=lambda d: (d.rank, -abs(d.start - anchor)), default=None)
@@ -643,8 +659,7 @@ def _preposition(before: list[str]) -> str | None:
     while k < len(before):
         w = before[k]
         if w == "of" and k + 1 < len(before) and before[k + 1] in _FEATURE_NOUNS:
-            k += 2
-            continue
+            return "in"  # "the town of Kyaukphyu", "the city of Goma": a place, named as such
         if k + 1 < len(before) and (before[k + 1], w) in _TWO_WORD_PREPOSITIONS:
             return f"{before[k + 1]} {w}"
         if w in _PREPOSITIONS:
@@ -686,8 +701,12 @@ def _actors(text: str, low: str, start: int, end: int, places: list[ResolvedPlac
         if f:
             noun = " ".join(f.group("noun").lower().split())
             found.append((mention.start, f"{mention.text} {_FORCE_CANON.get(noun, noun)}"))
+    dateline = _DATELINE.match(text, start)
+    opening = dateline.end() if dateline else start
     for m in _GENERIC_AGENT.finditer(low, start, end) if not _AGENT_WORDS.isdisjoint(vocabulary) else ():
-        if m.start() != m.start("agent") or not text[start:m.start()].strip():  # "by bandits"; "Police open fire"
+        # "by bandits"; "Police open fire"; "NIAMEY (Reuters) - Islamist militants killed"
+        if m.start() != m.start("agent") or not text[opening:m.start()].strip() or \
+                text[opening:m.start()].strip().lower() in _AGENT_ADJECTIVES:
             found.append((m.start("agent"), m.group("agent")))
     actors: list[str] = []
     for at, name in sorted(found):
@@ -700,6 +719,8 @@ def _actors(text: str, low: str, start: int, end: int, places: list[ResolvedPlac
 
 def _claimants(text: str, start: int, end: int, vocabulary: frozenset[str]) -> list[str]:
     """Who states it: "according to the ministry", "An Afghan official claimed", "Witnesses attribute"."""
+    dateline = _DATELINE.match(text, start)
+    start = dateline.end() if dateline else start  # "BEIRUT, April 2 (Reuters) - Israel said": Israel
     out = []
     if "according" in vocabulary:
         out.extend(m.group("src") for m in _ACCORDING.finditer(text, start, end))
@@ -741,10 +762,10 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
         if c.date and c.date.precision == "year" and (c.event_type in VIOLENT or published is None):
             continue  # "since 2021", "the 2021 accord": history, not an event
         continues = last_violent is not None and (
-            (c.anaphoric and (not c.counts or c.disputed) and (c.event_type in VIOLENT or not c.event_type or
-                                                                c.disputed))
+            (c.anaphoric and (c.event_type in VIOLENT or not c.triggered or c.disputed)
+             and _places_compatible(last_violent[0], c))
             or (not c.triggered and c.counts and c.sentence_index - last_violent[1] <= 2
-                and _places_compatible(last_violent[0], c))
+                and _places_compatible(last_violent[0], c) and not _new_toll(last_violent[0], c))
             or (c.disputed and not c.triggered))
         if continues and c.event_type == "strategic_development":
             continues = False
@@ -808,6 +829,14 @@ def _new_incident(c: _Candidate, doc: Document, published: date | None, dominant
     return inc
 
 
+def _new_toll(inc: Incident, c: _Candidate) -> bool:
+    """A toll for what the incident already counts, told without referring back ("An Israeli soldier is
+    killed ..." after "airstrikes kill 15"): another event, not more of the same."""
+    if c.anaphoric or c.disputed:
+        return False
+    return any((inc.killed_text if k.kind == "killed" else inc.wounded_text) for k in c.counts)
+
+
 def _places_compatible(inc: Incident, c: _Candidate) -> bool:
     """The same place, or one of them not placed below the country."""
     if inc.point and c.place and c.place.has_point:
@@ -852,8 +881,12 @@ def _continue(inc: Incident, c: _Candidate) -> None:
     if c.sentence not in inc.sentences:
         inc.sentences.append(c.sentence)
     _take_place(inc, c)
-    disputed = c.disputed or (c.counts and any(_differs(inc, k) for k in c.counts))
-    _take_counts(inc, c.counts)
+    # Another account of the toll (disputed, or revised) widens or replaces it; a count of something the
+    # incident does not count yet adds it; any other count is of other people ("the assailants").
+    counts = [k for k in c.counts if c.disputed or k.revised or not (inc.killed_text if k.kind == "killed"
+                                                                     else inc.wounded_text)]
+    disputed = c.disputed or any(_differs(inc, k) for k in counts)
+    _take_counts(inc, counts)
     if disputed:
         inc.contested = True
     _union(inc.actors, c.actors)

@@ -230,3 +230,34 @@ def test_contract_shape(incidents):
     assert keys <= set(j)
     assert set(j["place"]) == {"name", "geonameid", "country", "lat", "lon"}
     assert text[j["evidence"]["start"]:j["evidence"]["end"]] == j["evidence"]["text"]
+
+
+# -- news as it is written elsewhere: present tense, datelines, follow-ups -----------------------------
+@pytest.mark.parametrize("sentence, event_type", [
+    ("Suspected militants abduct 25 women near Maiduguri, Borno State, Nigeria, on Friday.",
+     "violence_against_civilians"),
+    ("Thousands of people demonstrate in Tel Aviv on Friday demanding a hostage deal.", "protest"),
+    ("The Arakan Army captures the town of Kyaukphyu on Friday after weeks of fighting.", "battle"),
+    ("A strike on a car near Nabatieh kills two people on Friday, the health ministry says.",
+     "explosion_remote_violence"),
+])
+def test_present_tense_reports(incidents, sentence, event_type):
+    assert only(incidents(sentence)).event_type == event_type
+
+
+def test_a_new_toll_is_a_new_incident_and_a_follow_up_is_not(incidents):
+    found = incidents("Israeli airstrikes on tents in Khan Yunis kill at least 15 people on Friday. An Israeli "
+                      "soldier is killed and two others are wounded by an explosive device in Rafah on Friday.")
+    assert sorted(i.killed for i in found) == [1, 15]
+    inc = only(incidents("NIAMEY (Reuters) - Islamist militants killed 29 soldiers in an attack on an army base in "
+                         "western Niger on Tuesday, the defence ministry said. The attack near the town of Tahoua "
+                         "was carried out by hundreds of fighters, and security forces killed dozens of the "
+                         "assailants. The violence has killed thousands of people across the Sahel."))
+    assert inc.killed == 29 and inc.place.name == "Tahoua" and "militants" in inc.actors
+    assert "defence ministry" in inc.claimed_by
+
+
+def test_the_dateline_is_not_who_says_so(incidents):
+    inc = only(incidents("BEIRUT, April 2 (Reuters) - Israel said it struck a car near Nabatieh on Friday, "
+                         "killing two people."))
+    assert inc.claimed_by == ["Israel"]
