@@ -739,11 +739,14 @@ def _claimants(text: str, start: int, end: int, vocabulary: frozenset[str]) -> l
         if not (any(w[0].isupper() for w in words[1:] + words[:1]) or words[-1].lower() in _SOURCE_WORDS):
             continue
         out.append(" ".join(words))
-    cleaned = []
+    cleaned: list[str] = []
     for src in out:
         src = re.sub(r"^(?:the|an?|its|his|her)\s+", "", src.strip(), flags=re.IGNORECASE).rstrip(" .")
-        if src and src.lower() not in (c.lower() for c in cleaned) and src.split()[0].lower() not in _PRONOUNS:
-            cleaned.append(src)
+        if not src or src.split()[0].lower() in _PRONOUNS:
+            continue
+        if any(src.lower() in c.lower() for c in cleaned):
+            continue  # "ministry" after "defence ministry": the same source, said again
+        cleaned = [c for c in cleaned if c.lower() not in src.lower()] + [src]
     return cleaned
 
 
