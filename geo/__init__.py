@@ -20,7 +20,9 @@ from .incidents import EVENT_TYPES, Incident, IncidentPlace
 if TYPE_CHECKING:
     import geopandas
 
-__all__ = ["Article", "Document", "EVENT_TYPES", "Gazetteer", "Incident", "IncidentPlace", "Mention", "Place",
+EXPORT_FORMATS = ("geojson", "csv", "gpkg")  # what `python -m geo export` and the dashboard write
+
+__all__ = ["EXPORT_FORMATS", "Article", "Document", "EVENT_TYPES", "Gazetteer", "Incident", "IncidentPlace", "Mention", "Place",
            "ResolvedPlace", "extract", "incidents_frame_of", "load_gazetteer"]
 
 

@@ -320,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="tcp://HOST:8786", help="extract on a running Dask cluster")
     p.set_defaults(func=cmd_reprocess)
 
-    from .export import FORMATS
+    from . import EXPORT_FORMATS as FORMATS
     from .incidents import EVENT_TYPES
     p = sub.add_parser("export", help="the store's incidents -> GeoJSON (RFC 7946), CSV or GeoPackage")
     p.add_argument("--format", choices=FORMATS, default="geojson")

@@ -19,9 +19,10 @@ import orjson
 import pandas as pd
 import shapely
 
+from . import EXPORT_FORMATS
 from .frame import LIST_SEPARATOR
 
-FORMATS = ("geojson", "csv", "gpkg")
+FORMATS = EXPORT_FORMATS
 LIST_FIELDS = ("killed_text", "wounded_text", "victims", "actors", "claimed_by", "notes")
 COORDINATE_DIGITS = 6  # about 10 cm, as RFC 7946 suggests
 
