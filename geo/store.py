@@ -220,6 +220,8 @@ _CANDIDATES_NEAR_POINT = _candidates_query(sa.and_(
     incidents.c.lon.between(sa.bindparam("lon_from"), sa.bindparam("lon_to"))))
 _CANDIDATES_IN_COUNTRY = _candidates_query(sa.and_(incidents.c.lat.is_(None),
                                                    incidents.c.country == sa.bindparam("country")))
+DELETED_ARTICLE = "(article deleted)"   # the `field` of the correction that records a deletion
+_CORRECTED_INCIDENTS = sa.select(corrections.c.incident_id).where(corrections.c.field != DELETED_ARTICLE).distinct()
 _PUBLISHED = sa.select(articles.c.article_key, articles.c.published).where(
     articles.c.article_key.in_(sa.bindparam("keys", expanding=True)))
 _ARTICLE_EXISTS = sa.select(articles.c.fid).where(articles.c.article_key == sa.bindparam("key"))
@@ -230,7 +232,6 @@ user_roles = sa.Table(
     sa.Column("role", Text, nullable=False), sa.Column("set_by", Text, nullable=False),
     sa.Column("set_at", Timestamp, nullable=False),
     sqlite_autoincrement=True)
-DELETED_ARTICLE = "(article deleted)"   # the `field` of the correction that records a deletion
 
 
 def _add_user_roles(conn: sa.Connection) -> None:
@@ -518,9 +519,10 @@ class Store:
     def _store_incidents(self, conn: sa.Connection, found: list[Incident], key: str, published: date | None,
                          result: IngestResult, pause: float = 0.0) -> None:
         """An article's incidents: each merged into the stored one of the same event, or added."""
+        corrected = {r[0] for r in conn.execute(_CORRECTED_INCIDENTS)} if found else set()
         for inc in found:
             inc.sources = [key]
-            target = self._merge(conn, inc, key, published)
+            target = self._merge(conn, inc, key, published, corrected)
             if target:
                 result.merged += 1
             else:
@@ -583,7 +585,8 @@ class Store:
         row.update(version=1, updated_at=_now())
         conn.execute(self._insert_incident, row)
 
-    def _merge(self, conn: sa.Connection, inc: Incident, key: str, published: date | None) -> str | None:
+    def _merge(self, conn: sa.Connection, inc: Incident, key: str, published: date | None,
+               corrected: set[str]) -> str | None:
         """Fold `inc` into the stored incident of the same event, if there is one; its id."""
         if inc.date is None:
             return None
@@ -603,11 +606,14 @@ class Store:
             stored.event_type = inc.event_type if row.event_type != inc.event_type else stored.event_type
             if not same_event(stored, inc):
                 continue
-            dates = self._published(conn, stored.sources + [key])
+            # Which report is the latest matters only to choose between two tolls.
+            tolls = (stored.killed_text or stored.wounded_text) and (inc.killed_text or inc.wounded_text)
+            dates = self._published(conn, stored.sources + [key]) if tolls else {}
             if published:
                 dates[key] = published
             values = _incident_row(combine(stored, inc, dates))
-            self._corrected(conn, row.incident_id, values)
+            if row.incident_id in corrected:
+                self._corrected(conn, row.incident_id, values)
             values.update(incident_id=row.incident_id, version=row.version + 1, updated_at=_now(), _fid=row.fid)
             conn.execute(self._update_incident, values)
             return row.incident_id
