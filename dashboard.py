@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -17,10 +17,11 @@ from geo.pipeline import default_pipeline
 from geo.auth import ROLES, AuthConfig, PermissionDenied, SignInGuard, User
 from geo.store import EditConflict, Filters, Store, StoreError, resolve_url
 from geo.views import (build_sample_store, filters_from_query, filters_to_query, headline, highlight_html,
-                       incident_card_html, read_uploads, timeline, unique_values)
+                       incident_card_html, read_uploads, timeline)
 
 ROOT = Path(__file__).resolve().parent
 SAMPLES = ROOT / "data" / "articles"
+BIG_STORE = 50_000  # incidents
 
 st.set_page_config(page_title="Incident atlas", page_icon="🗺️", layout="wide")
 
@@ -36,8 +37,8 @@ def load_incidents(url: str, filters: Filters, revision: tuple):
 
 
 @st.cache_data(ttl=600, max_entries=4, show_spinner=False)
-def load_all(url: str, revision: tuple):
-    return open_store(url).incidents()
+def load_choices(url: str, revision: tuple) -> dict:
+    return open_store(url).choices()
 
 
 EXPORT_TYPES = {"geojson": "application/geo+json", "csv": "text/csv", "gpkg": "application/geopackage+sqlite3"}
@@ -133,26 +134,27 @@ if store.counts()["articles"] == 0 and user.can("add"):
     st.toast(f"Store built from the samples: {summary}")
 
 revision = store.revision()
-everything = load_all(url, revision)
+options = load_choices(url, revision)
 
 # -- filters: in the sidebar, kept in the URL -------------------------------------------------------
 query = filters_from_query({k: st.query_params.get_all(k) if k in ("type", "country", "actor")
                             else st.query_params.get(k) for k in st.query_params})
 st.sidebar.header("Filters")
-dated = everything["date"].dropna()
-first_day = dated.min().date() if not dated.empty else date(2025, 1, 1)
-last_day = dated.max().date() if not dated.empty else date.today()
-period = st.sidebar.date_input("Dates", value=(query.date_from or first_day, query.date_to or last_day),
+first_day = options["first_day"] or date(2025, 1, 1)
+last_day = options["last_day"] or date.today()
+# A big store opens on its last 90 days, filtered in the database, so the page stays quick.
+default_from = max(first_day, last_day - timedelta(days=90)) if options["incidents"] > BIG_STORE else first_day
+period = st.sidebar.date_input("Dates", value=(query.date_from or default_from, query.date_to or last_day),
                                key="f_dates")
 types = st.sidebar.multiselect("Event types", EVENT_TYPES, default=list(query.event_types),
                                format_func=EVENT_LABELS.get, key="f_types")
-countries = st.sidebar.multiselect("Countries", sorted(everything["country"].dropna().unique()),
-                                   default=[c for c in query.countries if c in set(everything["country"].dropna())],
+countries = st.sidebar.multiselect("Countries", options["countries"],
+                                   default=[c for c in query.countries if c in options["countries"]],
                                    key="f_countries")
 minimum = st.sidebar.number_input("At least this many killed + wounded", min_value=0, value=query.min_casualties,
                                   step=1, key="f_min")
-actors = st.sidebar.multiselect("Actors", unique_values(everything, "actors"),
-                                default=[a for a in query.actors if a in unique_values(everything, "actors")],
+actors = st.sidebar.multiselect("Actors", options["actors"],
+                                default=[a for a in query.actors if a in options["actors"]],
                                 key="f_actors")
 text = st.sidebar.text_input("Text (evidence, place, actors, claims)", value=query.text, key="f_text")
 chosen_from = period[0] if len(period) > 0 and period[0] != first_day else None

@@ -86,6 +86,15 @@ class DatasetStore:
         frame = frame[keep.astype(bool)].sort_values("date", ascending=False, na_position="last").reset_index(drop=True)
         return _with_version(frame.head(limit) if limit else frame)
 
+    def choices(self) -> dict[str, Any]:
+        from .views import unique_values
+        frame = self.incidents()
+        dated = frame["date"].dropna()
+        return {"first_day": dated.min().date() if len(dated) else None,
+                "last_day": dated.max().date() if len(dated) else None,
+                "countries": sorted(frame["country"].dropna().unique()), "actors": unique_values(frame, "actors"),
+                "incidents": len(frame)}
+
     def revision(self) -> tuple:
         return tuple((p.name, p.stat().st_mtime_ns) for p in sorted(self.path.glob("month=*/*.parquet")))
 

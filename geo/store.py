@@ -118,6 +118,12 @@ def _from_row_json(table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (date, datetime)) else value
 
@@ -875,6 +881,18 @@ class Store:
         frame = self._frame(q)
         frame["published"] = pd.to_datetime(frame["published"]).dt.date
         return frame
+
+    def choices(self) -> dict[str, Any]:
+        """What the filters offer, computed in the database (not by reading every incident): the first
+        and last day, the countries, the actors, how many incidents there are."""
+        t = incidents.c
+        with self.read() as conn:
+            first, last, total = conn.execute(sa.select(sa.func.min(t.date), sa.func.max(t.date),
+                                                        sa.func.count())).one()
+            countries = sorted(c for (c,) in conn.execute(sa.select(t.country).distinct()) if c)
+            actors = sorted({a for (value,) in conn.execute(sa.select(t.actors).distinct()) for a in _split(value)})
+        return {"first_day": _as_date(first), "last_day": _as_date(last), "countries": countries, "actors": actors,
+                "incidents": total}
 
     def revision(self) -> tuple:
         """Changes whenever anything is written (articles, merges, corrections, deletions): readers that
