@@ -81,7 +81,10 @@ def find_dates(text: str, published: date | None, start: int = 0, end: int | Non
         if found and begin < found[-1].end:
             continue  # overlaps a date already read ("October 9, 2024" is not also "in 2024")
         groups = {k: v for k, v in m.groupdict().items() if v is not None}
-        resolved = _resolve(kind, groups, published)
+        try:
+            resolved = _resolve(kind, groups, published)
+        except (OverflowError, ValueError):  # "yesterday" or "last year" in an article dated 0001-01-01
+            resolved = None
         if resolved is not None:
             found.append(DateMention(m.start(), m.end(), *resolved, _RANK[kind]))
     return found
@@ -133,7 +136,9 @@ def _resolve(kind: str, g: dict, pub: date | None) -> tuple[date, str] | None:
 def _year_before(pub: date, month: int, day: int) -> date:
     """The date with this month and day closest on or before publication (a week's grace for previews)."""
     candidate = date(pub.year, month, day)
-    return candidate if candidate <= pub + timedelta(days=7) else date(pub.year - 1, month, day)
+    if candidate <= pub or (pub.year < date.max.year and candidate <= pub + timedelta(days=7)):
+        return candidate
+    return date(pub.year - 1, month, day)
 
 
 _PUBLISHED_LINE = re.compile(r"^\s*(?:published|posted|updated|date)\s*(?:on)?\s*[:\-]?\s*(?P<value>.{6,40}?)\s*$",

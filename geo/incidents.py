@@ -758,8 +758,7 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
     dominant = _dominant_country(doc, gazetteer) if candidates else None
     for c in candidates:
         when = c.date.date if c.date else None
-        if when and published and not (published - timedelta(days=_BACKGROUND_DAYS) <= when
-                                       <= published + timedelta(days=1)):
+        if when and published and not _recent(when, published):
             if c.date.precision != "year" or when.year < published.year:
                 continue
         if c.date and c.date.precision == "year" and (c.event_type in VIOLENT or published is None):
@@ -788,6 +787,12 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
         if target.event_type != "strategic_development":  # tolls and disputes follow violence and protests
             last_violent = (target, c.sentence_index)
     return incidents
+
+
+def _recent(when: date, published: date) -> bool:
+    """Within the days before publication an article reports as news (not history, not the future)."""
+    days = (published - when).days
+    return -1 <= days <= _BACKGROUND_DAYS
 
 
 def _dominant_country(doc: Document, gazetteer: Gazetteer | None) -> IncidentPlace | None:

@@ -261,3 +261,9 @@ def test_the_dateline_is_not_who_says_so(incidents):
     inc = only(incidents("BEIRUT, April 2 (Reuters) - Israel said it struck a car near Nabatieh on Friday, "
                          "killing two people."))
     assert inc.claimed_by == ["Israel"]
+
+
+@pytest.mark.parametrize("published", [date.min, date.max, None])
+def test_dates_at_the_ends_of_the_calendar_never_crash(incidents, published):
+    for phrase in ("yesterday", "last month", "last year", "on Oct. 9", "3 days ago", "on Friday", "in 2021"):
+        incidents(f"Clashes in Kabul {phrase} killed 4 soldiers.", published)
