@@ -526,6 +526,7 @@ class Store:
                          result: IngestResult, pause: float = 0.0) -> None:
         """An article's incidents: each merged into the stored one of the same event, or added."""
         corrected = {r[0] for r in conn.execute(_CORRECTED_INCIDENTS)} if found else set()
+        links = []
         for inc in found:
             inc.sources = [key]
             target = self._merge(conn, inc, key, published, corrected)
@@ -535,11 +536,13 @@ class Store:
                 target = incident_id(inc)
                 self._insert(conn, inc)
                 result.added += 1
-            conn.execute(incident_sources.insert().values(
-                incident_id=target, article_key=key, evidence_start=inc.evidence.start,
-                evidence_end=inc.evidence.end, evidence=inc.evidence.text, killed=inc.killed, wounded=inc.wounded))
+            links.append({"incident_id": target, "article_key": key, "evidence_start": inc.evidence.start,
+                          "evidence_end": inc.evidence.end, "evidence": inc.evidence.text, "killed": inc.killed,
+                          "wounded": inc.wounded})
             if pause:
                 time.sleep(pause)
+        if links:
+            conn.execute(incident_sources.insert(), links)  # one statement for all the article's sources
 
     def reprocess(self, extract: Callable[[list[Article]], Iterable[tuple[Article, list[Incident]]]]) -> dict[str, Any]:
         """Re-extract every stored article with the current extractor and rebuild the incidents (merged as
