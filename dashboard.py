@@ -63,8 +63,7 @@ def flash(message: str) -> None:
 
 
 # -- the store, built from the samples on the first run ----------------------------------------------
-url = os.environ.get("GEO_DB") if os.environ.get("GEO_DB") and Path(os.environ["GEO_DB"]).is_dir() \
-    else resolve_url(os.environ.get("GEO_DB"))
+url = resolve_url(os.environ.get("GEO_DB"))
 try:
     store = open_store(url)
 except StoreError as exc:
@@ -222,7 +221,7 @@ def show_card(incident_id: str) -> None:
 with tab_map:
     focus = st.session_state.get("focus")
     view = MapView(center=focus, zoom=8) if focus else None
-    clicked = st_folium(incident_map(frame, online_tiles=online, view=view), key="map", height=560,
+    clicked = st_folium(incident_map(groups, online_tiles=online, view=view), key="map", height=560,
                         use_container_width=True, returned_objects=["last_object_clicked"])
     point = (clicked or {}).get("last_object_clicked")
     if point:

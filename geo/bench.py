@@ -86,7 +86,7 @@ def run_store_benchmark(n_articles: int = 2000, n_incidents: int = 100_000, db: 
     from .document import Article
     from .export import write_export
     from .pipeline import default_pipeline
-    from .store import Store, article_key
+    from .store import Store
 
     docs = benchmark_documents(n_articles, seed=11)
     # Unique texts: the benchmark documents recombine paragraphs, so a number keeps each one new.
@@ -136,7 +136,7 @@ def _fill(store, n: int, rng) -> None:
     """`n` synthetic incidents with sources, written in bulk (not timed)."""
     from datetime import date, timedelta
 
-    from .store import _now, articles, incident_sources, incidents
+    from .store import _now, articles, incident_sources
     types = ["battle", "explosion_remote_violence", "violence_against_civilians", "protest", "riot",
              "strategic_development"]
     now = _now()
@@ -176,7 +176,7 @@ def run_map_benchmark(sizes: tuple[int, ...] = (10_000, 100_000)) -> list[dict]:
 
     from .frame import incidents_frame
     from .incidents import EVENT_TYPES, Incident, IncidentPlace, Span
-    from .mapping import incident_map
+    from .mapping import incident_map, place_groups
 
     rng = _random.Random(3)
     towns = [(rng.uniform(-10, 40), rng.uniform(-15, 80)) for _ in range(6000)]  # places incidents recur at
@@ -192,7 +192,7 @@ def run_map_benchmark(sizes: tuple[int, ...] = (10_000, 100_000)) -> list[dict]:
             found.append(inc)
         frame: gpd.GeoDataFrame = incidents_frame(found)
         start = time.perf_counter()
-        html = incident_map(frame).get_root().render()
+        html = incident_map(place_groups(frame)).get_root().render()
         seconds = time.perf_counter() - start
         out.append({"incidents": n, "render_seconds": round(seconds, 3), "payload_mb": round(len(html) / 1e6, 2)})
     return out

@@ -50,6 +50,11 @@ COLUMNS: dict[str, str] = {
 EVENT_TYPE_DTYPE = pd.CategoricalDtype(list(EVENT_TYPES))
 
 
+def split_list(value: object) -> list[str]:
+    """The items of a "; "-joined list column (nothing for an empty or missing value)."""
+    return value.split(LIST_SEPARATOR) if isinstance(value, str) and value else []
+
+
 def incident_id(inc: Incident) -> str:
     """Stable across runs: the same article, sentence, type, topic, place and date give the same id."""
     place = inc.place.name if inc.place else ""

@@ -23,7 +23,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from .casualties import Count, find_counts
@@ -114,7 +114,6 @@ _BACKGROUND = re.compile(r"\b(?:in|over|during|throughout)\s+(?:recent|the\s+pas
 _BETWEEN = re.compile(r"\bbetween\b")
 _AIR = re.compile(r"\b(?:air|drone|missile|rocket|strike|struck|warplane|jet)")
 _HAND_WEAPONS = re.compile(r"\b(?:gunmen|gunfire|shot|shooting|stabbed|knife|machete|opened\s+fire|open\s+fire)\b")
-_DIGIT = re.compile(r"\d")
 _TOPIC = (("ceasefire", re.compile(r"cease-?fire|truce", re.I)),
           ("talks", re.compile(r"talks|negotiations|discussions|deadlock|stalemate", re.I)),
           ("agreement", re.compile(r"accord|agreement|deal", re.I)),
@@ -443,7 +442,7 @@ def _sentence_triggers(low: str, sent: Sentence, hits: list[tuple[int, str]]) ->
             if low.startswith(tail, end) and not _is_word_char(low[end + len(tail):end + len(tail) + 1]):
                 hit, end = (event_type, weak), end + len(tail)
                 break
-        if hit and not _hypothetical(low, max(sent.start, at - 50), at):
+        if hit and not _hypothetical(low, sent.start, at):
             found.append(_Trigger(at, end, hit[0], hit[1]))
     # A phrase's later words are not event words of their own: "drone strikes", "car bomb".
     return [t for n, t in enumerate(found) if n == 0 or t.start >= found[n - 1].end]
@@ -454,8 +453,8 @@ def _is_word_char(c: str) -> bool:
     return c.isalnum() or c == "-"
 
 
-def _hypothetical(low: str, start: int, end: int) -> bool:
-    before = [w.strip(".,;:'\"()\u2019\u201c\u201d") for w in low[start:end].split()[-4:]]
+def _hypothetical(low: str, floor: int, at: int) -> bool:
+    before = _words_before(low, at, floor, 50)[:4][::-1]  # the last four words, in reading order
     if not _HYPOTHETICAL_WORDS.isdisjoint(before):
         return True
     pairs = set(zip(before, before[1:]))
@@ -642,9 +641,10 @@ def _place(doc: Document, low: str, sentence: Span, start: int, end: int, anchor
     return None, 3
 
 
-def _words_before(low: str, at: int) -> list[str]:
-    """The words before a position, nearest first, without their punctuation."""
-    return [w.strip(".,;:'\"()\u2019\u201c\u201d") for w in reversed(low[max(0, at - 60):at].split())]
+def _words_before(low: str, at: int, floor: int = 0, width: int = 60) -> list[str]:
+    """The words in the `width` characters before a position (not before `floor`), nearest first,
+    without their punctuation."""
+    return [w.strip(".,;:'\"()\u2019\u201c\u201d") for w in reversed(low[max(floor, at - width):at].split())]
 
 
 def _is_agent(before: list[str]) -> bool:

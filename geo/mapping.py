@@ -136,10 +136,10 @@ def _label(place: str, count: int, event_type: str, killed: int, wounded: int) -
     return html.escape(f"{place or 'Unnamed place'}: {what}{toll}")
 
 
-def incident_map(frame: gpd.GeoDataFrame, online_tiles: bool = False, view: MapView | None = None,
+def incident_map(groups: pd.DataFrame, online_tiles: bool = False, view: MapView | None = None,
                  height: int = 560) -> folium.Map:
-    """The map of `frame`'s incidents with its layers: incidents, casualties, heat, precision, countries."""
-    groups = place_groups(frame)
+    """The map of incidents grouped by place (`place_groups`, which the page also needs to know what a
+    click landed on) with its layers: incidents, casualties, heat, precision, countries."""
     view = view or MapView()
     m = OfflineMap(location=list(view.center) if view.center else [20, 20], zoom_start=view.zoom or 2,
                    tiles=None, maxZoom=18, minZoom=1, height=height, prefer_canvas=True, control_scale=True)

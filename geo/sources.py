@@ -186,8 +186,7 @@ def read_files(paths: Iterable[str], published: date | None = None, max_bytes: i
                 data = f.read()
             article = article_from_bytes(data, source, p.stem, None, warnings, p.suffix.lower())
             article.published = article.published or folder_dates(p.parent).get(p.name)
-            article = date_article(article, published, retrieved)
-            _check_language(article, source, warnings)
+            _finish(article, source, warnings, published, retrieved)
         except (BadInput, OSError) as exc:
             yield InputError(source, str(exc) if isinstance(exc, BadInput) else exc.strerror or str(exc))
             continue
@@ -230,8 +229,7 @@ def read_jsonl(path: str, published: date | None = None, max_bytes: int = MAX_BY
                 else:
                     article = Article(id=article_id, text=text, title=obj.get("title"), published=art_published,
                                       source=obj.get("source"), url=obj.get("url"))
-                date_article(article, published, art_retrieved)
-                _check_language(article, source, warnings)
+                _finish(article, source, warnings, published, art_retrieved)
             except BadInput as exc:
                 yield InputError(source, str(exc))
                 continue
@@ -248,7 +246,10 @@ _ENGLISH = frozenset("the of and to in a is was for on that with by as at from s
                      "its be an this which after their been".split())
 
 
-def _check_language(article: Article, source: str, warnings: list[InputWarning]) -> None:
+def _finish(article: Article, source: str, warnings: list[InputWarning], published: date | None,
+            retrieved: date | None) -> None:
+    """What every read article gets: its publication date, and a warning when it is not English."""
+    date_article(article, published, retrieved)
     reason = english_warning(article)
     if reason:
         warnings.append(InputWarning(source, reason))
@@ -341,8 +342,7 @@ def _page_article(url, data, title, published, retrieved):
         article = article_from_bytes(data, url, url, None, warnings, ".html")
         article.url = article.url or url
         article.title = title or article.title
-        date_article(article, published, retrieved)
-        _check_language(article, url, warnings)
+        _finish(article, url, warnings, published, retrieved)
     except BadInput as exc:
         yield InputError(url, str(exc))
         return

@@ -37,7 +37,7 @@ from sqlalchemy.types import UserDefinedType
 from . import gpkg
 from .auth import LOCAL, User
 from .document import Article
-from .frame import COLUMNS, LIST_SEPARATOR, conform, incident_id, incident_record
+from .frame import COLUMNS, LIST_SEPARATOR, conform, incident_id, incident_record, split_list
 from .incidents import Incident, IncidentPlace, Span
 from .merge import combine, same_event
 
@@ -267,10 +267,6 @@ def _join(items: list[str]) -> str:
     return LIST_SEPARATOR.join(x.replace(LIST_SEPARATOR, ", ") for x in items)
 
 
-def _split(value: str | None) -> list[str]:
-    return value.split(LIST_SEPARATOR) if value else []
-
-
 def _incident_row(inc: Incident) -> dict[str, Any]:
     record = incident_record(inc)
     record.pop("geometry")
@@ -294,7 +290,7 @@ def _incident_from_row(row: Any) -> Incident:
     for column in ("killed", "killed_low", "killed_high", "wounded", "wounded_low", "wounded_high"):
         setattr(inc, column, m[column])
     for column in _LIST_COLUMNS:
-        setattr(inc, column, _split(m[column]))
+        setattr(inc, column, split_list(m[column]))
     return inc
 
 
@@ -365,13 +361,15 @@ class IngestSummary:
 
 # -- the store ---------------------------------------------------------------------------------------
 def resolve_url(url: str | os.PathLike | None = None) -> str:
-    """The SQLAlchemy URL of the store: the argument, else GEO_DB, else data/incidents.gpkg."""
+    """The store named by the argument, else GEO_DB, else data/incidents.gpkg: an SQLAlchemy URL, or the
+    path of a folder (a GeoParquet dataset, read-only)."""
     raw = str(url) if url else os.environ.get("GEO_DB") or str(DEFAULT_DB)
     if raw.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + raw.split("://", 1)[1]
     if "://" in raw:
         return raw
-    return f"sqlite:///{Path(raw).expanduser().resolve()}"
+    path = Path(raw).expanduser().resolve()
+    return str(path) if path.is_dir() else f"sqlite:///{path}"
 
 
 def display_url(url: str) -> str:
@@ -400,11 +398,10 @@ class Store:
     @classmethod
     def open(cls, url: str | os.PathLike | None = None) -> "Store":
         """A store by URL or path; a folder holding a GeoParquet dataset opens read-only (`geo.dataset`)."""
-        raw = str(url) if url else os.environ.get("GEO_DB") or ""
-        if raw and "://" not in raw and Path(raw).expanduser().is_dir():
-            from .dataset import DatasetStore
-            return DatasetStore(Path(raw).expanduser())  # type: ignore[return-value]
         full = resolve_url(url)
+        if "://" not in full:
+            from .dataset import DatasetStore
+            return DatasetStore(Path(full))  # type: ignore[return-value]
         try:
             if full.startswith("sqlite"):
                 engine = _sqlite_engine(full)
@@ -893,7 +890,7 @@ class Store:
             first, last, total = conn.execute(sa.select(sa.func.min(t.date), sa.func.max(t.date),
                                                         sa.func.count())).one()
             countries = sorted(c for (c,) in conn.execute(sa.select(t.country).distinct()) if c)
-            actors = sorted({a for (value,) in conn.execute(sa.select(t.actors).distinct()) for a in _split(value)})
+            actors = sorted({a for (value,) in conn.execute(sa.select(t.actors).distinct()) for a in split_list(value)})
         return {"first_day": _as_date(first), "last_day": _as_date(last), "countries": countries, "actors": actors,
                 "incidents": total}
 

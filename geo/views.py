@@ -14,7 +14,7 @@ import pandas as pd
 
 from .casualties import find_counts
 from .document import Article, Document
-from .frame import LIST_SEPARATOR
+from .frame import split_list
 from .incidents import EVENT_TYPES
 from .mapping import EVENT_COLORS, EVENT_LABELS
 from .store import Filters, IngestSummary, Store
@@ -194,10 +194,6 @@ def build_sample_store(store: Store, folder: Path, extract: Callable[[Article], 
         if progress:
             progress(i / len(items), item.title or item.id)
     return summary
-
-
-def split_list(value: Any) -> list[str]:
-    return str(value).split(LIST_SEPARATOR) if isinstance(value, str) and value else []
 
 
 def unique_values(frame: pd.DataFrame, column: str) -> list[str]:

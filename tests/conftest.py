@@ -63,6 +63,17 @@ def store_url(request, tmp_path):
     return str(tmp_path / "incidents.gpkg") if request.param == "gpkg" else postgis_url()
 
 
+def require_chromium() -> str:
+    """The system's Chromium for the browser tests; skip without it (fail in CI)."""
+    import shutil
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        if IN_CI:
+            pytest.fail("Chromium is missing in CI")
+        pytest.skip("browser tests need Chromium: apt-get install chromium (bash .ci/run does it)")
+    return path
+
+
 def start_dashboard(env: dict, *extra: str):
     """`streamlit run dashboard.py` on a free loopback port; (process, base URL) once it answers."""
     import os

@@ -1,25 +1,18 @@
 """The dashboard in a real headless Chromium against a running Streamlit server, with no internet:
 the map draws from the app's own files, a click shows the incident's card, the URL carries the
 filters, and untrusted article text never runs."""
-import shutil
 import time
 from datetime import date
 
 import pytest
 
-from conftest import IN_CI, ROOT, start_dashboard
+from conftest import ROOT, require_chromium, start_dashboard
 from test_dashboard import XSS_TEXT, XSS_TITLE
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`streamlit run dashboard.py` on a store holding the samples and an article full of HTML."""
-    if CHROMIUM is None:
-        if IN_CI:
-            pytest.fail("Chromium is missing in CI")
-        pytest.skip("browser tests need Chromium: apt-get install chromium (bash .ci/run does it)")
+    require_chromium()
     from geo.document import Article
     from geo.pipeline import default_pipeline
     from geo.store import Store
@@ -39,7 +32,7 @@ def server(tmp_path_factory):
 def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
+        chromium = p.chromium.launch(executable_path=require_chromium(), args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--no-first-run", "--disable-sync"])
         yield chromium

@@ -1,5 +1,4 @@
 """The store on both engines: a real GeoPackage file and a real PostGIS server."""
-import json
 import os
 import signal
 import subprocess
@@ -157,7 +156,6 @@ def _ingest(paths, db, pause="0", **kw):
 
 def _consistent(store):
     """Every article has all its sources and every incident one source at least."""
-    import sqlalchemy as sa
     with store.read() as conn:
         orphan_incidents = conn.exec_driver_sql(
             "SELECT count(*) FROM incidents i WHERE NOT EXISTS (SELECT 1 FROM incident_sources s "

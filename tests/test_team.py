@@ -1,6 +1,5 @@
 """Team mode: sign-in (named users with argon2 hashes, and the wiring of Streamlit's OpenID Connect),
 roles shown and enforced, audit and undo, and two editors on one incident."""
-import json
 from datetime import date
 
 import pytest

@@ -4,17 +4,14 @@ import time
 
 import pytest
 
-from conftest import IN_CI, ROOT, postgis_url, start_dashboard
-from test_browser import CHROMIUM, browser  # noqa: F401 (the browser fixture)
+from conftest import ROOT, postgis_url, require_chromium, start_dashboard
+from test_browser import browser  # noqa: F401 (the browser fixture)
 from test_team import PASSWORD
 
 
 @pytest.fixture(scope="module")
 def team_server(tmp_path_factory):
-    if CHROMIUM is None:
-        if IN_CI:
-            pytest.fail("Chromium is missing in CI")
-        pytest.skip("browser tests need Chromium: apt-get install chromium (bash .ci/run does it)")
+    require_chromium()
     from geo.auth import hash_password
     from geo.pipeline import default_pipeline
     from geo.store import Store
