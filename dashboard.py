@@ -9,14 +9,14 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.export import FORMATS, csv_frame, geojson_bytes, write_export
-from geo.gazetteer import load_gazetteer
-from geo.incidents import EVENT_TYPES
-from geo.mapping import EVENT_LABELS, MapView, incident_map, nearest_group, place_groups
+from geo.store.export import FORMATS, csv_frame, geojson_bytes, write_export
+from geo.places.gazetteer import load_gazetteer
+from geo.text.incidents import EVENT_TYPES
+from geo.app.mapping import EVENT_LABELS, MapView, incident_map, nearest_group, place_groups
 from geo.pipeline import default_pipeline
-from geo.auth import ROLES, AuthConfig, PermissionDenied, SignInGuard, User
+from geo.store.auth import ROLES, AuthConfig, PermissionDenied, SignInGuard, User
 from geo.store import EditConflict, Filters, Store, StoreError, resolve_url
-from geo.views import (build_sample_store, filters_from_query, filters_to_query, headline, highlight_html,
+from geo.app.views import (build_sample_store, filters_from_query, filters_to_query, headline, highlight_html,
                        incident_card_html, read_uploads, timeline)
 
 ROOT = Path(__file__).resolve().parent
@@ -343,11 +343,11 @@ def add_articles_tab() -> None:
     uploads = st.file_uploader("Or upload", type=["txt", "md", "html", "htm", "jsonl"], accept_multiple_files=True)
     items = []
     if pasted.strip():
-        from geo.document import Article
+        from geo.text.document import Article
         items.append(Article("pasted", pasted, published=published))
     if uploads:
         items.extend(read_uploads(((u.name, u.getvalue()) for u in uploads), published))
-    from geo.sources import InputProblem
+    from geo.text.sources import InputProblem
     articles = [i for i in items if not isinstance(i, InputProblem)]
     for problem in (i for i in items if isinstance(i, InputProblem)):
         st.warning(str(problem))

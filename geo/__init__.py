@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from .document import Article, Document, Mention, ResolvedPlace
-from .gazetteer import Gazetteer, Place, load_gazetteer
-from .incidents import EVENT_TYPES, Incident, IncidentPlace
+from .text.document import Article, Document, Mention, ResolvedPlace
+from .places.gazetteer import Gazetteer, Place, load_gazetteer
+from .text.incidents import EVENT_TYPES, Incident, IncidentPlace
 
 if TYPE_CHECKING:
     import geopandas
@@ -34,9 +34,9 @@ def extract(text: str, id: str = "article", published: date | None = None, title
 
 def incidents_frame_of(articles: Iterable[Article]) -> "geopandas.GeoDataFrame":
     """Extract every article, merge the same event told by several of them, and return the incidents
-    as a GeoDataFrame (columns documented in `geo.frame`)."""
-    from .frame import incidents_frame
-    from .merge import merge_incidents
+    as a GeoDataFrame (columns documented in `geo.store.frame`)."""
+    from .store.frame import incidents_frame
+    from .store.merge import merge_incidents
     from .pipeline import default_pipeline
     pipeline = default_pipeline()
     found, published = [], {}

@@ -35,7 +35,7 @@ def benchmark_documents(n: int, files: list[str] | None = None, size: int = 2000
 
 
 def cold_start_seconds() -> float:
-    code = ("from geo.pipeline import default_pipeline; from geo.document import Article; "
+    code = ("from geo.pipeline import default_pipeline; from geo.text.document import Article; "
             "default_pipeline()(Article('x', 'Clashes near the Chaman border crossing in Pakistan killed four.'))")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, cwd=DATA.parent)
@@ -46,7 +46,7 @@ def _throughput(pipeline, docs: list[str]) -> tuple[float, int, int]:
     """Seconds to extract and serialise every document, and the places and incidents found."""
     import json
 
-    from .document import Article
+    from .text.document import Article
     start = time.perf_counter()
     places = incidents = 0
     for i, text in enumerate(docs):
@@ -83,8 +83,8 @@ def run_store_benchmark(n_articles: int = 2000, n_incidents: int = 100_000, db: 
     import tempfile
     from datetime import date, timedelta
 
-    from .document import Article
-    from .export import write_export
+    from .text.document import Article
+    from .store.export import write_export
     from .pipeline import default_pipeline
     from .store import Store
 
@@ -174,9 +174,9 @@ def run_map_benchmark(sizes: tuple[int, ...] = (10_000, 100_000)) -> list[dict]:
 
     import geopandas as gpd
 
-    from .frame import incidents_frame
-    from .incidents import EVENT_TYPES, Incident, IncidentPlace, Span
-    from .mapping import incident_map, place_groups
+    from .store.frame import incidents_frame
+    from .text.incidents import EVENT_TYPES, Incident, IncidentPlace, Span
+    from .app.mapping import incident_map, place_groups
 
     rng = _random.Random(3)
     towns = [(rng.uniform(-10, 40), rng.uniform(-15, 80)) for _ in range(6000)]  # places incidents recur at
@@ -204,7 +204,7 @@ def run_dask_benchmark(sizes: tuple[int, ...] = (10_000, 100_000), workers: int 
     from datetime import date
 
     from .distributed import connect, run
-    from .document import Article
+    from .text.document import Article
     from .pipeline import default_pipeline
 
     out = []

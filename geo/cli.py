@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from .sources import BadInput, InputProblem, parse_date, read_files, read_jsonl
+from .text.sources import BadInput, InputProblem, parse_date, read_files, read_jsonl
 
 
 class CommandError(Exception):
@@ -42,7 +42,7 @@ def cmd_extract(args) -> int:
 
 def _inputs(args, command: str):
     """The articles a command was given: files, folders and globs, URLs and feeds, JSON Lines."""
-    from .sources import is_url, read_urls
+    from .text.sources import is_url, read_urls
     if not args.files and not args.jsonl:
         raise CommandError(f"give article files or --jsonl FILE (see python -m geo {command} --help)")
     published = _published(args.published)
@@ -155,7 +155,7 @@ def cmd_reprocess(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .export import ExportError, write_export
+    from .store.export import ExportError, write_export
     from .store import Filters
     filters = Filters(date_from=_published(args.date_from, "--from"), date_to=_published(args.date_to, "--to"),
                       event_types=tuple(args.type or ()), countries=tuple(args.country or ()),
@@ -186,7 +186,7 @@ def cmd_user(args) -> int:
     """Print the secrets.toml block of a named user; the password is asked for, never shown."""
     import getpass
 
-    from .auth import user_entry
+    from .store.auth import user_entry
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -226,7 +226,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_gazetteer(args) -> int:
-    from .gazetteer import Gazetteer, build_index, load_gazetteer
+    from .places.gazetteer import Gazetteer, build_index, load_gazetteer
     if args.action == "build":
         path = build_index(force=args.force)
         print(f"gazetteer index: {path} ({len(Gazetteer(path))} places)")
@@ -245,7 +245,7 @@ def cmd_gazetteer(args) -> int:
 
 
 def cmd_geocode(args) -> int:
-    from .geocoders import GeocoderChain, OfflineGazetteer, online_geocoder
+    from .places.geocoders import GeocoderChain, OfflineGazetteer, online_geocoder
     offline = OfflineGazetteer()
     query = " ".join(args.query)
     if args.online:
@@ -321,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_reprocess)
 
     from . import EXPORT_FORMATS as FORMATS
-    from .incidents import EVENT_TYPES
+    from .text.incidents import EVENT_TYPES
     p = sub.add_parser("export", help="the store's incidents -> GeoJSON (RFC 7946), CSV or GeoPackage")
     p.add_argument("--format", choices=FORMATS, default="geojson")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
@@ -336,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--actor", action="append", help="an actor (repeat for several)")
     p.set_defaults(func=cmd_export)
 
-    from .auth import ROLES
+    from .store.auth import ROLES
     p = sub.add_parser("user", help="team mode: make the secrets.toml entry of a named user")
     p.add_argument("action", choices=["add"])
     p.add_argument("name")

@@ -9,7 +9,7 @@ process), never shipped with a task. The client writes what comes back:
   single-process path: the same idempotency (articles keyed by their text) and the same merging of one
   event told by several articles; an article written once is never written twice;
 - or into a GeoParquet dataset (`--out dataset/`), partitioned by month, written with dask-geopandas
-  after the same cross-article merge (`geo.merge`); writing the same input again gives the same files.
+  after the same cross-article merge (`geo.store.merge`); writing the same input again gives the same files.
 
 Scheduling, retries and the cluster are Dask's: `--scheduler tcp://HOST:8786` uses a running cluster,
 `--workers N` starts a local one.
@@ -23,8 +23,8 @@ from typing import Any
 
 from distributed import WorkerPlugin
 
-from .document import Article
-from .incidents import Incident
+from .text.document import Article
+from .text.incidents import Incident
 from .store import IngestSummary, Store, article_key
 
 PARTITION_SIZE = 250
@@ -127,8 +127,8 @@ def ingest_to_parquet(client, articles: Iterable[Article], out: Path, partition_
     import geopandas as gpd
     import pandas as pd
 
-    from .frame import conform, incidents_frame
-    from .merge import merge_incidents
+    from .store.frame import conform, incidents_frame
+    from .store.merge import merge_incidents
     summary = IngestSummary()
     found: list[Incident] = []
     published: dict[str, Any] = {}
@@ -169,7 +169,7 @@ def read_parquet_dataset(path: Path, bbox: tuple[float, float, float, float] | N
     import geopandas as gpd
     import pandas as pd
 
-    from .frame import conform
+    from .store.frame import conform
     parts = sorted(path.glob("month=*/*.parquet"))
     if not parts:
         return None

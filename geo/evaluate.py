@@ -11,8 +11,8 @@ import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .document import Article
-from .geodesy import km
+from .text.document import Article
+from .places.geodesy import km
 from .pipeline import Pipeline
 
 WORST_KM = 20039.0  # half the earth's circumference: an unresolved toponym
@@ -178,7 +178,7 @@ def score_incidents(gold: dict[str, dict], predicted: dict[str, list[dict]]) -> 
 
 def evaluate_incidents(folder: Path, pipeline: Pipeline) -> tuple[IncidentScore, dict[str, list[dict]]]:
     """Extract the incidents of `folder/articles/<id>.txt` and score them against `folder/gold.jsonl`."""
-    from .sources import InputProblem, read_files
+    from .text.sources import InputProblem, read_files
     with open(folder / "gold.jsonl", encoding="utf-8") as f:
         gold = {str(d["id"]): d for d in (json.loads(line) for line in f if line.strip())}
     predicted: dict[str, list[dict]] = {}

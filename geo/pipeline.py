@@ -4,11 +4,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 
-from .document import Article, Document
-from .gazetteer import Gazetteer, load_gazetteer
-from .incidents import IncidentExtractor
-from .recognize import Recognizer
-from .resolve import Resolver
+from .text.document import Article, Document
+from .places.gazetteer import Gazetteer, load_gazetteer
+from .text.incidents import IncidentExtractor
+from .text.recognize import Recognizer
+from .text.resolve import Resolver
 
 Component = Callable[[Document], Document]
 

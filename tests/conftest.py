@@ -9,14 +9,14 @@ SEED = ROOT / "data" / "articles" / "000_291e9b028d6a323a.txt"
 
 @pytest.fixture(scope="session")
 def gazetteer():
-    from geo.gazetteer import load_gazetteer
+    from geo.places.gazetteer import load_gazetteer
     return load_gazetteer()
 
 
 @pytest.fixture(scope="session")
 def parse():
     """Text -> list of resolved places, through the default pipeline."""
-    from geo.document import Article
+    from geo.text.document import Article
     from geo.pipeline import default_pipeline
     pipeline = default_pipeline()
     return lambda text: pipeline(Article("t", text)).places

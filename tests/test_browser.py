@@ -13,10 +13,10 @@ from test_dashboard import XSS_TEXT, XSS_TITLE
 def server(tmp_path_factory):
     """`streamlit run dashboard.py` on a store holding the samples and an article full of HTML."""
     require_chromium()
-    from geo.document import Article
+    from geo.text.document import Article
     from geo.pipeline import default_pipeline
     from geo.store import Store
-    from geo.views import build_sample_store
+    from geo.app.views import build_sample_store
     folder = tmp_path_factory.mktemp("browser")
     db = folder / "store.gpkg"
     with Store.open(db) as store:

@@ -62,7 +62,7 @@ def test_a_click_on_the_map_shows_the_incident_cards(app):
 
 
 def test_untrusted_article_text_is_escaped_everywhere(app, tmp_path):
-    from geo.document import Article
+    from geo.text.document import Article
     from geo.pipeline import default_pipeline
     from geo.store import Store
     with Store.open(tmp_path / "store.gpkg") as store:

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 
 from conftest import ROOT
-from geo.document import Article
-from geo.sources import read_files
+from geo.text.document import Article
+from geo.text.sources import read_files
 
 FIELDS = ["incident_id", "event_type", "date", "place_name", "killed", "wounded", "n_sources"]
 

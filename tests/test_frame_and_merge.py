@@ -4,7 +4,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from geo.document import Article
+from geo.text.document import Article
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def incidents_of(pipeline, text, article_id, published):
 
 
 def test_frame_has_documented_columns_and_dtypes(pipeline):
-    from geo.frame import COLUMNS, incidents_frame
+    from geo.store.frame import COLUMNS, incidents_frame
     found = incidents_of(pipeline, "An airstrike on a market in Idlib killed 12 people on Friday. Five civilians "
                                    "were killed in a shootout at the border on Thursday.", "a", date(2025, 11, 8))
     frame = incidents_frame(found)
@@ -38,7 +38,7 @@ def test_frame_has_documented_columns_and_dtypes(pipeline):
 
 
 def test_incident_ids_are_stable(pipeline):
-    from geo.frame import incidents_frame
+    from geo.store.frame import incidents_frame
     text = "An airstrike on a market in Idlib killed 12 people on Friday."
     a = incidents_frame(incidents_of(pipeline, text, "a", date(2025, 11, 8)))
     b = incidents_frame(incidents_of(pipeline, text, "a", date(2025, 11, 8)))
@@ -46,7 +46,7 @@ def test_incident_ids_are_stable(pipeline):
 
 
 def test_the_same_event_in_two_articles_merges_and_the_later_toll_revises_it(pipeline):
-    from geo.merge import merge_incidents
+    from geo.store.merge import merge_incidents
     first = incidents_of(pipeline, "A car bomb exploded in Mogadishu on Friday, killing at least 7 people.", "wire-1",
                          date(2025, 11, 8))
     later = incidents_of(pipeline, "The death toll from Friday's car bombing in Mogadishu rose to 12, officials "
@@ -63,7 +63,7 @@ def test_the_same_event_in_two_articles_merges_and_the_later_toll_revises_it(pip
 
 
 def test_merge_keeps_events_apart_in_time_type_and_space(pipeline):
-    from geo.merge import merge_incidents
+    from geo.store.merge import merge_incidents
     a = incidents_of(pipeline, "A car bomb exploded in Mogadishu on Friday, killing 7.", "a", date(2025, 11, 8))
     b = incidents_of(pipeline, "A car bomb exploded in Mogadishu on Monday, killing 3.", "b", date(2025, 11, 8))
     c = incidents_of(pipeline, "Clashes in Mogadishu on Friday killed 4 soldiers.", "c", date(2025, 11, 8))

@@ -1,4 +1,4 @@
-import geo.gazetteer as gz
+import geo.places.gazetteer as gz
 
 
 def test_index_is_built_once_and_reused(gazetteer):

@@ -2,7 +2,7 @@ from geopy.geocoders import Nominatim
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
-from geo.geocoders import CachedGeocoder, GeocoderChain, OfflineGazetteer
+from geo.places.geocoders import CachedGeocoder, GeocoderChain, OfflineGazetteer
 
 
 def test_offline_gazetteer_is_a_geopy_geocoder():

@@ -11,7 +11,7 @@ PUBLISHED = date(2025, 11, 8)  # a Saturday
 @pytest.fixture(scope="session")
 def incidents():
     """Text -> incidents, through the default pipeline, published on Saturday 2025-11-08."""
-    from geo.document import Article
+    from geo.text.document import Article
     from geo.pipeline import default_pipeline
     pipeline = default_pipeline()
     return lambda text, published=PUBLISHED: pipeline(Article("t", text, published=published)).incidents
@@ -165,7 +165,7 @@ def test_no_casualties_is_zero_not_unknown(incidents):
     ("in October", date(2025, 10, 1), "month"),
 ])
 def test_dates_against_publication(phrase, expected, precision):
-    from geo.dates import find_dates
+    from geo.text.dates import find_dates
     text = f"Militants attacked a checkpoint in Bannu {phrase}."
     found = find_dates(text, PUBLISHED)
     assert [(d.date, d.precision) for d in found] == [(expected, precision)]

@@ -28,8 +28,8 @@ INCIDENT_WORDS = WORDS + ["killed", "wounded", "at least", "dozens", "twenty-thr
 @given(st.one_of(st.text(max_size=400), st.lists(st.sampled_from(INCIDENT_WORDS), max_size=80).map(" ".join)),
        st.one_of(st.none(), st.dates()))
 def test_incident_extraction_never_raises_and_cites_the_text(text, published):
-    from geo.document import Article
-    from geo.incidents import EVENT_TYPES
+    from geo.text.document import Article
+    from geo.text.incidents import EVENT_TYPES
     from geo.pipeline import default_pipeline
     for inc in default_pipeline()(Article("t", text, published=published)).incidents:
         j = inc.as_json()

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from conftest import ROOT, SEED
-from geo.document import Article
+from geo.text.document import Article
 
 WIRE_1 = Article("wire-1", "A car bomb exploded outside a market in Mogadishu on Friday, killing at least 7 people "
                  "and wounding 20, police said.", published=date(2025, 11, 8))
@@ -57,7 +57,7 @@ def test_the_same_event_from_two_articles_is_one_incident_with_both_sources(stor
 
 
 def test_frame_from_the_store_keeps_the_documented_schema(store, pipeline):
-    from geo.frame import COLUMNS
+    from geo.store.frame import COLUMNS
     empty = store.incidents()
     store.ingest(seed_article(), pipeline)
     frame = store.incidents()

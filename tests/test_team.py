@@ -6,8 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from geo.auth import AuthConfig, PermissionDenied, SignInGuard, User, hash_password, user_entry
-from geo.document import Article
+from geo.store.auth import AuthConfig, PermissionDenied, SignInGuard, User, hash_password, user_entry
+from geo.text.document import Article
 
 PASSWORD = "correct horse battery"
 
@@ -21,7 +21,7 @@ def hashed():
 def team_app(tmp_path, monkeypatch, hashed):
     from geo.pipeline import default_pipeline
     from geo.store import Store
-    from geo.views import build_sample_store
+    from geo.app.views import build_sample_store
     monkeypatch.setenv("GEO_DB", str(tmp_path / "store.gpkg"))
     with Store.open(tmp_path / "store.gpkg") as store:
         build_sample_store(store, ROOT / "data" / "articles", default_pipeline())

@@ -12,10 +12,10 @@ from test_team import PASSWORD
 @pytest.fixture(scope="module")
 def team_server(tmp_path_factory):
     require_chromium()
-    from geo.auth import hash_password
+    from geo.store.auth import hash_password
     from geo.pipeline import default_pipeline
     from geo.store import Store
-    from geo.views import build_sample_store
+    from geo.app.views import build_sample_store
     url = postgis_url()
     with Store.open(url) as store:
         build_sample_store(store, ROOT / "data" / "articles", default_pipeline())

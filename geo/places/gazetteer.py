@@ -35,7 +35,7 @@ from .normalize import fold, is_latin
 
 # Bump when the index layout or the build rules change.
 BUILD_VERSION = "1"
-DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "gazetteer"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "gazetteer"
 
 KINDS = ("city", "admin1", "admin2", "country", "continent", "region", "water", "feature")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}

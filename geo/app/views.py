@@ -12,12 +12,12 @@ from typing import Any
 
 import pandas as pd
 
-from .casualties import find_counts
-from .document import Article, Document
-from .frame import split_list
-from .incidents import EVENT_TYPES
+from ..text.casualties import find_counts
+from ..text.document import Article, Document
+from ..store.frame import split_list
+from ..text.incidents import EVENT_TYPES
 from .mapping import EVENT_COLORS, EVENT_LABELS
-from .store import Filters, IngestSummary, Store
+from ..store import Filters, IngestSummary, Store
 
 _LIST_KEYS = {"type": "event_types", "country": "countries", "actor": "actors"}
 
@@ -183,7 +183,7 @@ def highlight_html(doc: Document) -> str:
 def build_sample_store(store: Store, folder: Path, extract: Callable[[Article], Document],
                        progress: Callable[[float, str], None] | None = None) -> IngestSummary:
     """Fill an empty store from the sample articles (the dashboard's first run)."""
-    from .sources import InputProblem, read_files
+    from ..text.sources import InputProblem, read_files
     items = list(read_files([str(folder)]))
     summary = IngestSummary()
     for i, item in enumerate(items, 1):
@@ -209,7 +209,7 @@ def read_uploads(files: Iterable[tuple[str, bytes]], published: date | None = No
     """Uploaded files (name, bytes) as articles and input problems: .txt, .md, .html, .jsonl."""
     import tempfile
 
-    from .sources import read_files, read_jsonl
+    from ..text.sources import read_files, read_jsonl
     out = []
     with tempfile.TemporaryDirectory() as folder:
         for name, data in files:

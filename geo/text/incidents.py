@@ -29,9 +29,9 @@ from typing import Any
 from .casualties import Count, find_counts
 from .dates import MONTHS, WEEKDAYS, DateMention, find_dates
 from .document import Document, ResolvedPlace
-from .gazetteer import Gazetteer
-from .normalize import lower_same_length
-from .geodesy import km
+from ..places.gazetteer import Gazetteer
+from ..places.normalize import lower_same_length
+from ..places.geodesy import km
 from .sentences import Sentence, split_sentences
 
 EVENT_TYPES = ("battle", "explosion_remote_violence", "violence_against_civilians", "protest", "riot",

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .auth import LOCAL, User
 from .frame import conform, incidents_frame
-from .store import Filters, StoreError
+from .core import Filters, StoreError
 
 
 class DatasetStore:
@@ -87,7 +87,7 @@ class DatasetStore:
         return _with_version(frame.head(limit) if limit else frame)
 
     def choices(self) -> dict[str, Any]:
-        from .views import unique_values
+        from ..app.views import unique_values
         frame = self.incidents()
         dated = frame["date"].dropna()
         return {"first_day": dated.min().date() if len(dated) else None,

@@ -13,8 +13,8 @@ from collections import Counter
 import numpy as np
 
 from .document import Document, Mention, ResolvedPlace
-from .gazetteer import DEMONYM, KIND_CODE, PRIMARY, Gazetteer, importance
-from .normalize import fold
+from ..places.gazetteer import DEMONYM, KIND_CODE, PRIMARY, Gazetteer, importance
+from ..places.normalize import fold
 
 _COUNTRY = KIND_CODE["country"]
 _FEATURE_KINDS = {"admin1": (KIND_CODE["admin1"],), "admin2": (KIND_CODE["admin2"], KIND_CODE["city"]),

@@ -20,7 +20,7 @@ from branca.element import MacroElement
 from folium.plugins import FastMarkerCluster, HeatMap
 from jinja2 import Template
 
-from .incidents import EVENT_TYPES
+from ..text.incidents import EVENT_TYPES
 
 STATIC = "/app/static"
 VENDOR = f"{STATIC}/vendor"

@@ -13,8 +13,8 @@ import re
 import numpy as np
 
 from .document import Document, Mention
-from .gazetteer import ABBREV, DEMONYM, KIND_CODE, Gazetteer, NameHit
-from .normalize import fold
+from ..places.gazetteer import ABBREV, DEMONYM, KIND_CODE, Gazetteer, NameHit
+from ..places.normalize import fold
 
 _TOKEN = re.compile(r"(?:[A-Z][a-z]{0,2}\.){2,}|[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _TOKEN_SPLIT = re.compile(f"({_TOKEN.pattern})")

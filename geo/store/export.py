@@ -19,7 +19,7 @@ import orjson
 import pandas as pd
 import shapely
 
-from . import EXPORT_FORMATS
+from .. import EXPORT_FORMATS
 from .frame import LIST_SEPARATOR
 
 FORMATS = EXPORT_FORMATS

@@ -33,7 +33,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from .incidents import EVENT_TYPES, Incident
+from ..text.incidents import EVENT_TYPES, Incident
 
 CRS = "EPSG:4326"
 LIST_SEPARATOR = "; "

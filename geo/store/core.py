@@ -6,7 +6,7 @@ database for a team. The same SQLAlchemy Core code runs on both; only the geomet
 locking differ.
 
 Every article is written in one transaction: its row, its incidents (merged with the same event told
-by articles already stored, `geo.merge`), their sources. A crash leaves the store as it was before
+by articles already stored, `geo.store.merge`), their sources. A crash leaves the store as it was before
 that article; two writers take turns (SQLite: BEGIN IMMEDIATE with a long busy timeout; PostgreSQL: a
 transaction-scoped advisory lock), so neither fails with "database is locked" nor loses a merge. Ingesting the same text again changes nothing: articles are keyed by a hash of their
 normalised text.
@@ -36,13 +36,13 @@ from sqlalchemy.types import UserDefinedType
 
 from . import gpkg
 from .auth import LOCAL, User
-from .document import Article
+from ..text.document import Article
 from .frame import COLUMNS, LIST_SEPARATOR, conform, incident_id, incident_record, split_list
-from .incidents import Incident, IncidentPlace, Span
+from ..text.incidents import Incident, IncidentPlace, Span
 from .merge import combine, same_event
 
 SCHEMA_VERSION = 2
-DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "incidents.gpkg"
+DEFAULT_DB = Path(__file__).resolve().parents[2] / "data" / "incidents.gpkg"
 _LOCK_KEY = 7_467_913  # the advisory lock PostgreSQL writers take turns on
 _BUSY_SECONDS = 120
 
@@ -70,7 +70,7 @@ EDITABLE = {"event_type": str, "date": date, "date_precision": str, "geo_precisi
 
 def _check_correction(name: str, value: Any) -> Any:
     """A corrected value, checked and typed; a bad one is refused with a reason."""
-    from .incidents import EVENT_TYPES
+    from ..text.incidents import EVENT_TYPES
     if name not in EDITABLE:
         raise StoreError(f"{name!r} cannot be corrected (fields: {', '.join(sorted(EDITABLE))})")
     if value is None or (isinstance(value, str) and not value.strip() and EDITABLE[name] is not str):
@@ -397,7 +397,7 @@ class Store:
     # opening ------------------------------------------------------------------------------------
     @classmethod
     def open(cls, url: str | os.PathLike | None = None) -> "Store":
-        """A store by URL or path; a folder holding a GeoParquet dataset opens read-only (`geo.dataset`)."""
+        """A store by URL or path; a folder holding a GeoParquet dataset opens read-only (`geo.store.dataset`)."""
         full = resolve_url(url)
         if "://" not in full:
             from .dataset import DatasetStore
@@ -797,7 +797,7 @@ class Store:
 
     # reading ------------------------------------------------------------------------------------
     def incidents(self, filters: Filters | None = None, limit: int | None = None) -> gpd.GeoDataFrame:
-        """The incidents as a GeoDataFrame with the documented columns (`geo.frame`) and `version`,
+        """The incidents as a GeoDataFrame with the documented columns (`geo.store.frame`) and `version`,
         newest first."""
         filters = filters or Filters()
         if self.dialect == "sqlite" and limit is None:

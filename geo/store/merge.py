@@ -11,8 +11,8 @@ import copy
 from collections.abc import Iterable
 from datetime import date
 
-from .geodesy import km
-from .incidents import Incident
+from ..places.geodesy import km
+from ..text.incidents import Incident
 
 SAME_EVENT_KM = 25.0
 SAME_EVENT_DAYS = 1

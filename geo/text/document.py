@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .gazetteer import NameHit, Place
+from ..places.gazetteer import NameHit, Place
 
 
 @dataclass(slots=True)

@@ -1,0 +1,1 @@
+"""The dashboard's parts: map layers and page views. Imports geo.store."""

@@ -1,0 +1,1 @@
+"""Places: the offline GeoNames gazetteer, name keys, geopy geocoders and distances. Imports nothing else of geo."""
