@@ -295,7 +295,7 @@ def fetch(url: str, max_bytes: int = MAX_BYTES) -> tuple[bytes, str]:
     return data, content_type
 
 
-def _looks_like_feed(data: bytes, content_type: str) -> bool:
+def looks_like_feed(data: bytes, content_type: str) -> bool:
     head = data[:500].lstrip().lower()
     return any(t in content_type for t in ("rss", "atom", "xml")) or head.startswith((b"<?xml", b"<rss", b"<feed"))
 
@@ -309,34 +309,55 @@ def read_urls(urls: Iterable[str], published: date | None = None, max_bytes: int
         except BadInput as exc:
             yield InputError(url, str(exc))
             continue
-        if _looks_like_feed(data, content_type):
+        if looks_like_feed(data, content_type):
             yield from _feed_articles(url, data, published, max_bytes, retrieved)
         else:
-            yield from _page_article(url, data, None, published, retrieved)
+            yield from page_article(url, data, None, published, retrieved)
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One item of an RSS/Atom feed: its identity (the feed's guid, else its link), link, title and date."""
+
+    key: str
+    link: str | None
+    title: str | None
+    published: date | None
+
+
+def feed_entries(data: bytes) -> list[FeedEntry] | None:
+    """The entries of a feed, in feed order; None when `data` is not a feed at all."""
+    import feedparser
+    feed = feedparser.parse(data)
+    if not feed.entries and not feed.get("version"):
+        return None
+    out = []
+    for entry in feed.entries:
+        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+        link = entry.get("link")
+        out.append(FeedEntry(entry.get("id") or link or entry.get("title", ""), link, entry.get("title"),
+                             date(*stamp[:3]) if stamp else None))
+    return out
 
 
 def _feed_articles(url, data, published, max_bytes, retrieved):
-    import feedparser
-    feed = feedparser.parse(data)
-    if not feed.entries:
-        yield InputError(url, "a feed with no entries" if feed.get("version") else "neither an article nor a feed")
+    entries = feed_entries(data)
+    if not entries:
+        yield InputError(url, "neither an article nor a feed" if entries is None else "a feed with no entries")
         return
-    for entry in feed.entries:
-        link = entry.get("link")
-        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-        entry_date = date(*stamp[:3]) if stamp else None
-        if not link:
-            yield InputError(f"{url} ({entry.get('title', 'entry')})", "a feed entry with no link")
+    for entry in entries:
+        if not entry.link:
+            yield InputError(f"{url} ({entry.title or 'entry'})", "a feed entry with no link")
             continue
         try:
-            page, _ = fetch(link, max_bytes)
+            page, _ = fetch(entry.link, max_bytes)
         except BadInput as exc:
-            yield InputError(link, str(exc))
+            yield InputError(entry.link, str(exc))
             continue
-        yield from _page_article(link, page, entry.get("title"), entry_date or published, retrieved)
+        yield from page_article(entry.link, page, entry.title, entry.published or published, retrieved)
 
 
-def _page_article(url, data, title, published, retrieved):
+def page_article(url, data, title, published, retrieved):
     warnings: list[InputWarning] = []
     try:
         article = article_from_bytes(data, url, url, None, warnings, ".html")
