@@ -1,0 +1,353 @@
+"""Sources the watcher polls: RSS/Atom feeds and pages, each at its own interval.
+
+Requests are conditional (ETag / Last-Modified, so an unchanged feed costs a 304), a failing source is
+tried again after a delay that doubles with each failure (up to `MAX_BACKOFF_S`), and every source's
+state (last poll, last success, last error, items seen, validators) lives in the store, so a restarted
+watcher goes on where it stopped. Each feed item is claimed in the store before it is read: two watchers
+never ingest one item twice, and an item claimed by a watcher that died is taken over after
+`STALE_CLAIM_S`. Items are read and ingested through the same path as `python -m geo ingest`.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import httpx
+import pandas as pd
+import sqlalchemy as sa
+
+from ..store import article_key
+from ..store.auth import PermissionDenied
+from ..text.document import Article
+from ..text.sources import MAX_BYTES, USER_AGENT, InputError, feed_entries, looks_like_feed, page_article
+from . import tables
+from .tables import items, sources
+
+DEFAULT_INTERVAL_S = 15 * 60.0
+MIN_INTERVAL_S = 1.0
+MAX_BACKOFF_S = 6 * 3600.0
+STALE_CLAIM_S = 600.0
+FETCH_TIMEOUT_S = 20.0
+
+
+class WatchError(Exception):
+    """A problem with the watch configuration, said in one line."""
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    url: str
+    label: str | None = None
+    interval_s: float = DEFAULT_INTERVAL_S
+
+
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_interval(text: str | float | int) -> float:
+    """"90s", "15m", "2h", "1d", or a number of seconds."""
+    match = _INTERVAL.match(str(text))
+    if not match:
+        raise WatchError(f"interval {text!r}: give a number with s, m, h or d (e.g. \"15m\")")
+    seconds = float(match.group(1)) * _UNIT_S[match.group(2) or "s"]
+    if seconds < MIN_INTERVAL_S:
+        raise WatchError(f"interval {text!r}: at least {MIN_INTERVAL_S:g} second")
+    return seconds
+
+
+def read_sources_file(path: str | Path) -> list[SourceSpec]:
+    """`[[source]]` tables with `url`, optional `label` and `interval`, from a TOML file."""
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise WatchError(f"{path}: not valid TOML ({exc})") from None
+    entries = data.get("source", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise WatchError(f"{path}: sources are [[source]] tables")
+    specs = []
+    for n, entry in enumerate(entries, 1):
+        url = entry.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://", "file://")):
+            raise WatchError(f"{path}: source {n} needs a url (http://, https:// or file://)")
+        specs.append(SourceSpec(url, entry.get("label"), parse_interval(entry.get("interval", DEFAULT_INTERVAL_S))))
+    if not specs:
+        raise WatchError(f"{path}: no [[source]] tables")
+    return specs
+
+
+# -- sources kept in the store -----------------------------------------------------------------------------
+def sync_sources(store, specs: list[SourceSpec]) -> None:
+    """Add the sources of a file to the store, or update their label and interval (their state is kept)."""
+    tables.ensure(store)
+    with store.write() as conn:
+        for spec in specs:
+            changed = conn.execute(sources.update().where(sources.c.url == spec.url).values(
+                label=spec.label, interval_s=spec.interval_s)).rowcount
+            if not changed:
+                conn.execute(sources.insert().values(url=spec.url, label=spec.label, interval_s=spec.interval_s,
+                                                     paused=False, next_poll=0.0, failures=0, items_seen=0,
+                                                     added_by="sources file"))
+
+
+def _require_admin(store, what: str) -> None:
+    if not store.user.can("roles"):
+        raise PermissionDenied(f"{store.user.name} ({store.user.role}) may not {what}; only admins manage sources")
+
+
+def add_source(store, spec: SourceSpec) -> None:
+    _require_admin(store, "add sources")
+    if not spec.url.startswith(("http://", "https://")):
+        raise WatchError(f"{spec.url!r}: a source is an http(s) URL")
+    tables.ensure(store)
+    with store.write() as conn:
+        if conn.execute(sa.select(sources.c.fid).where(sources.c.url == spec.url)).first():
+            raise WatchError(f"{spec.url} is already a source")
+        conn.execute(sources.insert().values(url=spec.url, label=spec.label, interval_s=spec.interval_s,
+                                             paused=False, next_poll=0.0, failures=0, items_seen=0,
+                                             added_by=store.user.name))
+
+
+def pause_source(store, url: str, paused: bool = True) -> None:
+    _require_admin(store, "pause sources")
+    _change_source(store, url, paused=paused, next_poll=0.0)
+
+
+def remove_source(store, url: str) -> None:
+    _require_admin(store, "remove sources")
+    tables.ensure(store)
+    with store.write() as conn:
+        if not conn.execute(sources.delete().where(sources.c.url == url)).rowcount:
+            raise WatchError(f"no source {url}")
+
+
+def _change_source(store, url: str, **values) -> None:
+    tables.ensure(store)
+    with store.write() as conn:
+        if not conn.execute(sources.update().where(sources.c.url == url).values(**values)).rowcount:
+            raise WatchError(f"no source {url}")
+
+
+def source_status(store) -> pd.DataFrame:
+    """Every source with its state: label, interval, paused, last poll/success/error, failures, items."""
+    tables.ensure(store)
+    columns = ["url", "label", "interval_s", "paused", "last_poll", "last_success", "last_error", "failures",
+               "items_seen", "last_item", "last_item_at", "next_poll", "added_by"]
+    with store.read() as conn:
+        rows = conn.execute(sa.select(*[sources.c[c] for c in columns]).order_by(sources.c.fid)).all()
+    return pd.DataFrame([r._mapping for r in rows], columns=columns)
+
+
+# -- fetching ----------------------------------------------------------------------------------------------
+class FetchError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Fetched:
+    status: int                       # 200, or 304 when unchanged
+    body: bytes = b""
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class Fetcher:
+    """Conditional GETs over http(s) with httpx, and file:// URLs (their size and time stand in for an ETag)."""
+
+    max_bytes: int = MAX_BYTES
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(
+        headers={"User-Agent": USER_AGENT}, follow_redirects=True, timeout=FETCH_TIMEOUT_S))
+
+    def get(self, url: str, etag: str | None = None, last_modified: str | None = None) -> Fetched:
+        if url.startswith("file://"):
+            parts = urlparse(url)   # feedparser turns file:///a/b into file://a/b: a host that is no host
+            host = "" if parts.netloc in ("", "localhost") else "/" + parts.netloc
+            return self._file(Path(unquote(host + parts.path)), etag)
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            with self.client.stream("GET", url, headers=headers) as response:
+                if response.status_code == 304:
+                    return Fetched(304, etag=etag, last_modified=last_modified)
+                if response.status_code >= 400:
+                    raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}")
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > self.max_bytes:
+                        raise FetchError(f"too large (over {self.max_bytes / 1e6:.1f} MB)")
+                return Fetched(200, bytes(body), response.headers.get("Content-Type", ""),
+                               response.headers.get("ETag"), response.headers.get("Last-Modified"))
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{type(exc).__name__}: {exc}") from None
+
+    def _file(self, path: Path, etag: str | None) -> Fetched:
+        try:
+            info = path.stat()
+            stamp = f"{info.st_mtime_ns}-{info.st_size}"
+            if stamp == etag:
+                return Fetched(304, etag=etag)
+            if info.st_size > self.max_bytes:
+                raise FetchError(f"too large ({info.st_size / 1e6:.1f} MB)")
+            return Fetched(200, path.read_bytes(), "", stamp)
+        except OSError as exc:
+            raise FetchError(exc.strerror or str(exc)) from None
+
+    def close(self) -> None:
+        self.client.close()
+
+
+# -- polling -----------------------------------------------------------------------------------------------
+@dataclass
+class PollResult:
+    url: str
+    ok: bool
+    not_modified: bool = False
+    new_items: int = 0                # items this watcher claimed and read
+    articles_new: int = 0             # ... whose article was new to the store
+    problems: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        if not self.ok:
+            return f"{self.url}: error: {self.problems[0]}"
+        said = "not modified" if self.not_modified else f"{self.new_items} new items, {self.articles_new} new articles"
+        return f"{self.url}: {said}" + "".join(f"; {p}" for p in self.problems)
+
+
+def backoff_delay(interval_s: float, failures: int) -> float:
+    """The wait after `failures` failures in a row: the interval, doubled for each, at most MAX_BACKOFF_S."""
+    return min(max(MAX_BACKOFF_S, interval_s), interval_s * 2 ** min(failures, 20))
+
+
+def poll_due(store, fetcher: Fetcher, extract: Callable, now: float) -> list[PollResult]:
+    """Poll every unpaused source whose time has come (claimed first, so two watchers share them)."""
+    tables.ensure(store)
+    with store.read() as conn:
+        due = conn.execute(sa.select(sources).where(sources.c.paused.is_(False), sources.c.next_poll <= now)
+                           .order_by(sources.c.next_poll)).all()
+    results = []
+    for row in due:
+        with store.write() as conn:  # the lease: nobody else polls it until it is done or its interval passed
+            taken = conn.execute(sources.update().where(sources.c.fid == row.fid, sources.c.next_poll == row.next_poll)
+                                 .values(next_poll=now + row.interval_s)).rowcount
+        if taken:
+            results.append(poll_source(store, row, fetcher, extract, now))
+    return results
+
+
+def poll_source(store, row, fetcher: Fetcher, extract: Callable, now: float) -> PollResult:
+    result = PollResult(row.url, ok=True)
+    try:
+        got = fetcher.get(row.url, row.etag, row.last_modified)
+    except FetchError as exc:
+        result.ok, result.problems = False, [str(exc)]
+        failures = row.failures + 1
+        _change_source(store, row.url, last_poll=now, last_error=str(exc)[:500], failures=failures,
+                       next_poll=now + backoff_delay(row.interval_s, failures))
+        return result
+    last_item = None
+    if got.status == 304:
+        result.not_modified = True
+    else:
+        last_item = _read_items(store, row.url, got, fetcher, extract, now, result)
+    values = {"last_poll": now, "last_success": now, "last_error": None, "failures": 0,
+              "next_poll": now + row.interval_s, "etag": got.etag, "last_modified": got.last_modified,
+              "items_seen": sources.c.items_seen + result.new_items}
+    if last_item:
+        values.update(last_item=last_item, last_item_at=now)
+    _change_source(store, row.url, **values)
+    return result
+
+
+def _read_items(store, url: str, got: Fetched, fetcher: Fetcher, extract: Callable, now: float,
+                result: PollResult) -> str | None:
+    """Claim and ingest the items of a feed (or the page itself) that no watcher has read; the last title."""
+    entries = feed_entries(got.body) if looks_like_feed(got.body, got.content_type) else None
+    if entries is None:  # a page: it is one item, named by its text
+        article = _article(url, got.body, None, None, result)
+        if article is None or not _claim(store, url, [f"page:{article_key(article.text)}"], now):
+            return None
+        return _ingest(store, url, f"page:{article_key(article.text)}", article, extract, result)
+    last = None
+    for key in _claim(store, url, [e.key for e in reversed(entries)], now):   # oldest first
+        entry = next(e for e in entries if e.key == key)
+        if not entry.link:
+            result.problems.append(f"{entry.title or key}: a feed entry with no link")
+            _finish_item(store, url, key, None)
+            continue
+        try:
+            page = fetcher.get(entry.link)
+        except FetchError as exc:
+            result.problems.append(f"{entry.link}: {exc} (tried again at the next poll)")
+            _release(store, url, key)
+            continue
+        article = _article(entry.link, page.body, entry.title, entry.published, result)
+        if article is None:
+            _finish_item(store, url, key, None)
+            continue
+        last = _ingest(store, url, key, article, extract, result) or last
+    return last
+
+
+def _article(url, body, title, published, result: PollResult):
+    for item in page_article(url, body, title, published, None):
+        if isinstance(item, InputError):
+            result.problems.append(str(item))
+        elif isinstance(item, Article):
+            return item
+    return None
+
+
+def _ingest(store, url: str, key: str, article, extract: Callable, result: PollResult) -> str | None:
+    try:
+        outcome = store.ingest(article, extract)
+    except Exception:
+        _release(store, url, key)   # not lost: the next poll claims it again
+        raise
+    result.new_items += 1
+    result.articles_new += outcome.status == "new"
+    _finish_item(store, url, key, outcome.article_key)
+    return article.title or article.url
+
+
+def _claim(store, url: str, keys: list[str], now: float) -> list[str]:
+    """The item keys this watcher may read: not seen before, or claimed by a watcher that has gone quiet."""
+    if not keys:
+        return []
+    claimed = []
+    with store.write() as conn:   # writers take turns, so looking then inserting cannot race
+        known = {r.item_key: r for r in conn.execute(sa.select(items.c.item_key, items.c.status, items.c.claimed_at)
+                                                     .where(items.c.source_url == url, items.c.item_key.in_(keys)))}
+        for key in dict.fromkeys(keys):
+            row = known.get(key)
+            if row is None:
+                conn.execute(items.insert().values(source_url=url, item_key=key, status="claimed", claimed_at=now))
+            elif row.status == "claimed" and row.claimed_at < now - STALE_CLAIM_S:
+                conn.execute(items.update().where(items.c.source_url == url, items.c.item_key == key)
+                             .values(claimed_at=now))
+            else:
+                continue
+            claimed.append(key)
+    return claimed
+
+
+def _finish_item(store, url: str, key: str, article: str | None) -> None:
+    with store.write() as conn:
+        conn.execute(items.update().where(items.c.source_url == url, items.c.item_key == key)
+                     .values(status="done", article_key=article))
+
+
+def _release(store, url: str, key: str) -> None:
+    with store.write() as conn:
+        conn.execute(items.delete().where(items.c.source_url == url, items.c.item_key == key,
+                                          items.c.status == "claimed"))
