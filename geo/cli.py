@@ -279,6 +279,101 @@ def cmd_bench(args) -> int:
     return 0
 
 
+CRON_SLACK_S = 60.0  # `watch --once` polls sources due within the next minute, so a cron line keeps the interval
+
+
+def cmd_watch(args) -> int:
+    """Poll the sources, ingest what is new, alert the watch areas; `--once` runs one round (for cron)."""
+    import signal
+    import threading
+
+    from .watch import Deliverer, Watcher, WatchError, read_sources_file, sync_sources
+    try:
+        specs = read_sources_file(args.sources) if args.sources else []
+    except WatchError as exc:
+        raise CommandError(str(exc)) from None
+    smtp = _smtp_settings(Path(args.secrets))
+    with _open_store(args.db) as store:
+        sync_sources(store, specs)
+        watcher = Watcher(store, deliverer=Deliverer(smtp))
+        try:
+            if args.once:
+                report = watcher.round(ahead=CRON_SLACK_S)
+                print(f"sources: {len(report.polled)} polled, {report.failed_sources} failed; items: "
+                      f"{sum(p.new_items for p in report.polled)} new; alerts: {len(report.alerts)}; deliveries: "
+                      f"{report.delivered.sent} sent, {report.delivered.failed} failed (store: {store.url})")
+                return 1 if report.failed_sources else 0
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())   # systemd stops it cleanly between rounds
+            rounds = watcher.run(stop)
+            print(f"stopped after {rounds} rounds", file=sys.stderr)
+        finally:
+            watcher.close()
+    return 0
+
+
+def _smtp_settings(path: Path):
+    """E-mail settings from `[atlas.smtp]` in the secrets file, None when it has none."""
+    import tomllib
+
+    from .watch import SmtpSettings
+    if not path.is_file():
+        return None
+    try:
+        with open(path, "rb") as f:
+            return SmtpSettings.from_secrets(tomllib.load(f))
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        raise CommandError(f"{path}: {exc}") from None
+
+
+def cmd_area(args) -> int:
+    """Add, list and remove watch areas (the dashboard edits the same ones)."""
+    from .watch import AreaError, list_areas, remove_area, save_area
+    with _open_store(args.db) as store:
+        try:
+            if args.action == "list":
+                for area in list_areas(store):
+                    receivers = ", ".join(x for x in (area.webhook, area.email) if x) or "dashboard only"
+                    print(f"{area.name}\t{area.describe()}\t{receivers}\t{area.owner}")
+            elif args.action == "remove":
+                remove_area(store, args.name)
+                print(f"watch area {args.name!r} removed")
+            else:
+                saved = save_area(store, _area_from_args(args))
+                print(f"watch area {saved.name!r} {'added' if saved.version == 1 else 'updated'}: {saved.describe()}")
+        except AreaError as exc:
+            raise CommandError(str(exc)) from None
+    return 0
+
+
+def _area_from_args(args):
+    from .text.incidents import EVENT_TYPES
+    from .watch import box_area, circle_area, polygon_area, region_area
+    types = tuple(t.strip() for t in (args.types or "").split(",") if t.strip())
+    unknown = [t for t in types if t not in EVENT_TYPES]
+    if unknown:
+        raise CommandError(f"--types: unknown event type {unknown[0]!r} (types: {', '.join(EVENT_TYPES)})")
+    options = {"event_types": types, "min_casualties": args.min_casualties, "webhook": args.webhook,
+               "email": args.email}
+    if args.bbox:
+        return box_area(args.name, *_bbox(args.bbox), **options)
+    if args.country:
+        return region_area(args.name, args.country, args.admin1, **options)
+    if args.geojson:
+        try:
+            shape = json.loads(Path(args.geojson).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"--geojson {args.geojson}: not JSON ({exc.msg})") from None
+        return polygon_area(args.name, shape.get("geometry", shape) if isinstance(shape, dict) else shape, **options)
+    if args.radius_km is None:
+        raise CommandError("--point goes with --radius-km R")
+    try:
+        lat, lon = (float(x) for x in args.point.split(","))
+    except ValueError:
+        raise CommandError(f"--point {args.point!r}: give LAT,LON in degrees") from None
+    return circle_area(args.name, lat, lon, args.radius_km, **options)
+
+
 def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jsonl", metavar="FILE", help='JSON Lines input, {"id", "text", "published"?, "title"?} '
                    "per line ('-' for standard input)")
@@ -381,6 +476,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", help="articles to recombine into benchmark documents "
                    "(default: the sample articles in data/)")
     p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("watch", help="poll RSS/Atom feeds and pages into the store, alert the watch areas")
+    p.add_argument("sources", nargs="?", metavar="SOURCES", help="a TOML file of [[source]] tables: url, "
+                   "label, interval (\"15m\"); sources added in the dashboard are polled too")
+    p.add_argument("--once", action="store_true", help="one round (poll what is due, match, deliver), for cron")
+    p.add_argument("--db", metavar="URL", help="the store (as ingest)")
+    p.add_argument("--secrets", metavar="FILE", default=".streamlit/secrets.toml", help="where [atlas.smtp] "
+                   "configures e-mail alerts (default: .streamlit/secrets.toml)")
+    p.set_defaults(func=cmd_watch)
+
+    p = sub.add_parser("area", help="watch areas: add, list, remove")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="add (or change) a watch area")
+    add.add_argument("name")
+    where = add.add_mutually_exclusive_group(required=True)
+    where.add_argument("--bbox", metavar="W,S,E,N", help="a box in degrees")
+    where.add_argument("--point", metavar="LAT,LON", help="a centre, with --radius-km")
+    where.add_argument("--country", metavar="ISO2", help="a country (with --admin1: one of its provinces)")
+    where.add_argument("--geojson", metavar="FILE", help="a GeoJSON Polygon or MultiPolygon (or a Feature of one)")
+    add.add_argument("--radius-km", type=float, metavar="R")
+    add.add_argument("--admin1", metavar="NAME", help="with --country: a first-level division (province, state)")
+    add.add_argument("--types", metavar="TYPE,...", help="event types to alert on (default: all)")
+    add.add_argument("--min-casualties", type=int, default=0, metavar="N", help="alert only from N killed + "
+                     "wounded (default: any incident)")
+    add.add_argument("--webhook", metavar="URL", help="POST alerts here (Slack/Teams incoming webhook JSON)")
+    add.add_argument("--email", metavar="ADDR", help="e-mail alerts here (SMTP from [atlas.smtp] in secrets)")
+    remove = actions.add_parser("remove", help="remove a watch area")
+    remove.add_argument("name")
+    listing = actions.add_parser("list", help="the watch areas: name, where/what, receivers, owner")
+    for q in (add, remove, listing):
+        q.add_argument("--db", metavar="URL", help="the store (as ingest)")
+    p.set_defaults(func=cmd_area)
     return parser
 
 

@@ -229,11 +229,12 @@ def backoff_delay(interval_s: float, failures: int) -> float:
     return min(max(MAX_BACKOFF_S, interval_s), interval_s * 2 ** min(failures, 20))
 
 
-def poll_due(store, fetcher: Fetcher, extract: Callable, now: float) -> list[PollResult]:
-    """Poll every unpaused source whose time has come (claimed first, so two watchers share them)."""
+def poll_due(store, fetcher: Fetcher, extract: Callable, now: float, ahead: float = 0.0) -> list[PollResult]:
+    """Poll every unpaused source whose time has come, or comes within `ahead` seconds (claimed first, so two
+    watchers share them)."""
     tables.ensure(store)
     with store.read() as conn:
-        due = conn.execute(sa.select(sources).where(sources.c.paused.is_(False), sources.c.next_poll <= now)
+        due = conn.execute(sa.select(sources).where(sources.c.paused.is_(False), sources.c.next_poll <= now + ahead)
                            .order_by(sources.c.next_poll)).all()
     results = []
     for row in due:

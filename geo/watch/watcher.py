@@ -49,9 +49,11 @@ class Watcher:
             from ..pipeline import default_pipeline
             self.extract = default_pipeline()
 
-    def round(self) -> RoundReport:
+    def round(self, ahead: float = 0.0) -> RoundReport:
+        """Poll the sources due now (or within `ahead` seconds: cron's minute is not the interval's second),
+        match, deliver."""
         report = RoundReport()
-        report.polled = poll_due(self.store, self.fetcher, self.extract, self.clock())
+        report.polled = poll_due(self.store, self.fetcher, self.extract, self.clock(), ahead)
         for result in report.polled:
             if not result.ok or result.new_items or result.problems:
                 self.log(str(result))
