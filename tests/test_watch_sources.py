@@ -12,24 +12,7 @@ from geo.store import Store
 from geo.watch import SourceSpec, Watcher, WatchError, read_sources_file, source_status, sync_sources
 from geo.watch import tables
 from geo.watch.sources import backoff_delay, parse_interval, poll_source
-from watch_servers import FeedServer, page
-
-
-@pytest.fixture
-def watch_url(store_url):
-    """The store URL, with the watch tables of an earlier PostGIS test dropped."""
-    if store_url.startswith("postgresql"):
-        engine = sa.create_engine(store_url)
-        tables.metadata.drop_all(engine)
-        engine.dispose()
-    return store_url
-
-
-@pytest.fixture
-def feeds():
-    server = FeedServer().start()
-    yield server
-    server.stop()
+from watch_servers import Clock, feeds, page, watch_url  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +32,6 @@ def counting():
         extract.calls = calls
         return extract
     return make
-
-
-class Clock:
-    def __init__(self, t: float = 1_800_000_000.0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def watcher(url: str, extract, clock=None) -> Watcher:

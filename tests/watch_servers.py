@@ -12,6 +12,9 @@ from email.utils import format_datetime
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+import sqlalchemy as sa
+
 ARTICLES = {
     "chaman": "Clashes near the Chaman border crossing in Pakistan killed four people and wounded three on Monday, "
               "officials said.",
@@ -159,7 +162,8 @@ class SmtpSink:
         class Handler:
             async def handle_DATA(self, server, session, envelope):
                 import email
-                sink.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content)))
+                import email.policy
+                sink.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
                 return "250 OK"
 
         self.port = free_port()
@@ -171,3 +175,31 @@ class SmtpSink:
 
     def __exit__(self, *exc) -> None:
         self.controller.stop()
+
+
+@pytest.fixture
+def watch_url(store_url):
+    """The store URL, with the watch tables of an earlier PostGIS test dropped."""
+    if store_url.startswith("postgresql"):
+        from geo.watch import tables
+        engine = sa.create_engine(store_url)
+        tables.metadata.drop_all(engine)
+        engine.dispose()
+    return store_url
+
+
+@pytest.fixture
+def feeds():
+    server = FeedServer().start()
+    yield server
+    server.stop()
+
+
+class Clock:
+    """A watcher's clock that tests move by hand, so backoff and retry delays take no real time."""
+
+    def __init__(self, t: float = 1_800_000_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t

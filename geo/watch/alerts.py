@@ -39,9 +39,9 @@ class Alert:
     created_at: float
 
 
-def match_new_incidents(store, index: AreaIndex | None = None) -> list[Alert]:
+def match_new_incidents(store, index: AreaIndex | None = None, now: float | None = None) -> list[Alert]:
     """Match the incidents written since the last call against the watch areas (`index`, else every area
-    in the store); record and queue the new alerts, and return them."""
+    in the store); record the new alerts (at `now`, Unix seconds), queue their deliveries, return them."""
     tables.ensure(store)
     with store.read() as conn:
         since = datetime.fromisoformat(tables.get_state(conn, WATERMARK)) - OVERLAP
@@ -55,7 +55,7 @@ def match_new_incidents(store, index: AreaIndex | None = None) -> list[Alert]:
     pairs = index.matches(facts.values())
     latest = max(_aware(r.updated_at) for r in rows)
     by_id = {r.incident_id: r for r in rows}
-    return _record(store, pairs, by_id, latest)
+    return _record(store, pairs, by_id, latest, tables.now() if now is None else now)
 
 
 def _aware(value: Any) -> datetime:
@@ -63,9 +63,9 @@ def _aware(value: Any) -> datetime:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
 
 
-def _record(store, pairs: list[tuple[WatchArea, IncidentFacts]], rows: dict, latest: datetime) -> list[Alert]:
+def _record(store, pairs: list[tuple[WatchArea, IncidentFacts]], rows: dict, latest: datetime,
+            at: float) -> list[Alert]:
     made: list[Alert] = []
-    at = tables.now()
     with store.write() as conn:  # writers take turns: two watchers cannot both find "not alerted yet"
         alerted = _alerted(conn, {f.incident_id for _, f in pairs})
         for area, facts in pairs:

@@ -57,7 +57,7 @@ class Watcher:
         for result in report.polled:
             if not result.ok or result.new_items or result.problems:
                 self.log(str(result))
-        report.alerts = match_new_incidents(self.store, self._areas())
+        report.alerts = match_new_incidents(self.store, self._areas(), self.clock())
         for alert in report.alerts:
             self.log(f"alert: {alert.area}: {alert.fields['event_type']} at {alert.fields['place']} "
                      f"({alert.casualties} killed + wounded), incident {alert.incident_id}")
