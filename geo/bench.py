@@ -224,3 +224,10 @@ def run_dask_benchmark(sizes: tuple[int, ...] = (10_000, 100_000), workers: int 
                         f"dask_{workers}_workers_per_second": round(n / many), "speedup": round(one / many, 2),
                         "same_incident_count": single == spread})
     return out
+
+
+def run_watch_benchmark(db: str | None = None) -> dict:
+    """Watching: matching 10,000 areas against 1,000 incidents, idle CPU with 100 sources, item-to-alert
+    latency (`geo.watch.bench`)."""
+    from .watch.bench import run_watch_benchmark as run
+    return run(db)

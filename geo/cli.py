@@ -267,8 +267,10 @@ def cmd_geocode(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_benchmark, run_dask_benchmark, run_map_benchmark, run_store_benchmark
-    if args.dask:
+    from .bench import run_benchmark, run_dask_benchmark, run_map_benchmark, run_store_benchmark, run_watch_benchmark
+    if args.watch:
+        print(json.dumps(run_watch_benchmark(args.db), indent=2))
+    elif args.dask:
         print(json.dumps(run_dask_benchmark(), indent=2))
     elif args.map:
         print(json.dumps(run_map_benchmark(), indent=2))
@@ -471,8 +473,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "rendered server-side, and the page payload")
     p.add_argument("--dask", action="store_true", help="benchmark extraction on a local Dask cluster of 2 workers "
                    "against one process, for 10,000 and 100,000 articles")
-    p.add_argument("--db", metavar="URL", help="with --store: a store to use (it is emptied!) instead of a "
-                   "temporary GeoPackage")
+    p.add_argument("--watch", action="store_true", help="benchmark watching instead: 10,000 watch areas against "
+                   "1,000 incidents, idle CPU with 100 sources, time from a feed item to its webhook alert")
+    p.add_argument("--db", metavar="URL", help="with --store or --watch: a store to use (it is emptied!) instead "
+                   "of a temporary GeoPackage")
     p.add_argument("files", nargs="*", help="articles to recombine into benchmark documents "
                    "(default: the sample articles in data/)")
     p.set_defaults(func=cmd_bench)

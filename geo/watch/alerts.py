@@ -68,20 +68,24 @@ def _record(store, pairs: list[tuple[WatchArea, IncidentFacts]], rows: dict, lat
     made: list[Alert] = []
     with store.write() as conn:  # writers take turns: two watchers cannot both find "not alerted yet"
         alerted = _alerted(conn, {f.incident_id for _, f in pairs})
+        new: list[tuple[WatchArea, IncidentFacts]] = []
         for area, facts in pairs:
             last = alerted.get((area.name, facts.incident_id))
-            if last is not None and facts.casualties <= last:
-                continue
-            fields = alert_fields(area, rows[facts.incident_id], facts.casualties)
-            fid = conn.execute(alerts.insert().values(area=area.name, incident_id=facts.incident_id,
-                                                      casualties=facts.casualties, payload=json.dumps(fields),
-                                                      created_at=at)).inserted_primary_key[0]
-            alerted[(area.name, facts.incident_id)] = facts.casualties
-            for channel, target in (("webhook", area.webhook), ("email", area.email)):
-                if target:
-                    conn.execute(outbox.insert().values(alert=fid, channel=channel, target=target, attempts=0,
-                                                        next_attempt=at))
-            made.append(Alert(fid, area.name, facts.incident_id, facts.casualties, fields, at))
+            if last is None or facts.casualties > last:
+                new.append((area, facts))
+                alerted[(area.name, facts.incident_id)] = facts.casualties
+        if new:
+            fields = [alert_fields(area, rows[facts.incident_id], facts.casualties) for area, facts in new]
+            fids = conn.execute(alerts.insert().returning(alerts.c.fid, sort_by_parameter_order=True), [
+                {"area": area.name, "incident_id": facts.incident_id, "casualties": facts.casualties,
+                 "payload": json.dumps(f), "created_at": at} for (area, facts), f in zip(new, fields)]).scalars().all()
+            deliveries = [{"alert": fid, "channel": channel, "target": target, "attempts": 0, "next_attempt": at}
+                          for fid, (area, _) in zip(fids, new)
+                          for channel, target in (("webhook", area.webhook), ("email", area.email)) if target]
+            if deliveries:
+                conn.execute(outbox.insert(), deliveries)
+            made = [Alert(fid, area.name, facts.incident_id, facts.casualties, f, at)
+                    for fid, (area, facts), f in zip(fids, new, fields)]
         stored = datetime.fromisoformat(tables.get_state(conn, WATERMARK))
         if latest > stored:
             tables.set_state(conn, WATERMARK, latest.isoformat())
