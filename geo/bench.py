@@ -230,4 +230,4 @@ def run_watch_benchmark(db: str | None = None) -> dict:
     """Watching: matching 10,000 areas against 1,000 incidents, idle CPU with 100 sources, item-to-alert
     latency (`geo.watch.bench`)."""
     from .watch.bench import run_watch_benchmark as run
-    return run(db)
+    return run(db, _empty)

@@ -14,6 +14,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -62,8 +63,9 @@ def _store_incidents(store, found: list[IncidentFacts]) -> None:
         store.store_document(Article(f"bench-{i}", f"Report {i}."), [incident])
 
 
-def bench_matching(n_areas: int = 10_000, n_incidents: int = 1_000, db: str | None = None) -> dict:
-    from ..bench import _empty
+def bench_matching(n_areas: int = 10_000, n_incidents: int = 1_000, db: str | None = None,
+                   empty: Callable = lambda store: None) -> dict:
+    """`empty` clears a store given with `db` of its articles and incidents first (geo.bench passes its own)."""
     from ..store import Store
     from . import tables
     from .alerts import match_new_incidents
@@ -82,7 +84,7 @@ def bench_matching(n_areas: int = 10_000, n_incidents: int = 1_000, db: str | No
         matched.append(time.perf_counter() - start)
 
     with tempfile.TemporaryDirectory() as folder, Store.open(db or str(Path(folder) / "bench.gpkg")) as store:
-        _empty(store)
+        empty(store)
         tables.ensure(store)
         with store.write() as conn:
             for table in (tables.outbox, tables.alerts, tables.areas):
@@ -189,5 +191,5 @@ def bench_latency(interval: float = 10.0, trials: int = 3) -> dict:
             "max_seconds": round(max(latencies), 2), "target_seconds": interval + 5}
 
 
-def run_watch_benchmark(db: str | None = None, idle_seconds: float = 60.0) -> dict:
-    return {"matching": bench_matching(db=db), "idle": bench_idle(seconds=idle_seconds), "latency": bench_latency()}
+def run_watch_benchmark(db: str | None = None, empty: Callable = lambda store: None) -> dict:
+    return {"matching": bench_matching(db=db, empty=empty), "idle": bench_idle(), "latency": bench_latency()}
