@@ -179,3 +179,30 @@ def test_bad_sources_files_say_what_is_wrong(tmp_path):
     bad.write_text("[[source]]\nurl = 'http://127.0.0.1/x'\ninterval = 'often'\n")
     with pytest.raises(WatchError, match="interval 'often'"):
         read_sources_file(bad)
+
+
+def test_the_watch_service_stops_cleanly_on_sigterm(tmp_path, feeds):
+    """As systemd stops it: SIGTERM ends the loop between rounds, exit status 0."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+    feeds.items["news"] = ["goma"]
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[[source]]\nurl = "{feeds.feed_url("news")}"\ninterval = "1s"\n')
+    proc = subprocess.Popen([sys.executable, "-m", "geo", "watch", str(sources), "--db", str(tmp_path / "s.gpkg")],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        deadline = time.time() + 120
+        while feeds.statuses("news")[-2:] != [200, 304] and time.time() < deadline:   # polled, then again
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert feeds.statuses("news")[:2] == [200, 304] and proc.returncode == 0, err
+    assert "1 new items, 1 new articles" in err and "stopped after" in err
