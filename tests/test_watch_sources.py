@@ -206,3 +206,27 @@ def test_the_watch_service_stops_cleanly_on_sigterm(tmp_path, feeds):
         proc.kill()
     assert feeds.statuses("news")[:2] == [200, 304] and proc.returncode == 0, err
     assert "1 new items, 1 new articles" in err and "stopped after" in err
+
+
+def test_an_item_that_cannot_be_extracted_is_retried_and_the_other_sources_go_on(watch_url, feeds, counting):
+    healthy = counting()
+    broken = {"on": True}
+
+    def extract(article):
+        if broken["on"] and "goma" in (article.url or ""):
+            raise RuntimeError("extraction crashed")
+        return healthy(article)
+    feeds.items["bad"], feeds.items["good"] = ["goma"], ["quetta"]
+    clock = Clock()
+    w = watcher(watch_url, extract, clock)
+    sync_sources(w.store, [SourceSpec(feeds.feed_url("bad"), "Bad", 10), SourceSpec(feeds.feed_url("good"), "Good", 10)])
+    def polled(report):
+        return sorted((p.url.rsplit("/", 1)[1], p.ok, p.new_items) for p in report.polled)
+    assert polled(w.round()) == [("bad.xml", False, 0), ("good.xml", True, 1)]
+    assert source_status(w.store).set_index("label").loc["Bad", "last_error"] == "RuntimeError: extraction crashed"
+    broken["on"] = False
+    clock.t += 20   # after the backoff: the feed is fetched in full again (no 304) and the item read
+    assert polled(w.round()) == [("bad.xml", True, 1), ("good.xml", True, 0)]
+    assert w.store.counts()["articles"] == 2
+    w.close()
+    w.store.close()

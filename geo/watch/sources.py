@@ -241,8 +241,14 @@ def poll_due(store, fetcher: Fetcher, extract: Callable, now: float, ahead: floa
         with store.write() as conn:  # the lease: nobody else polls it until it is done or its interval passed
             taken = conn.execute(sources.update().where(sources.c.fid == row.fid, sources.c.next_poll == row.next_poll)
                                  .values(next_poll=now + row.interval_s)).rowcount
-        if taken:
+        if not taken:
+            continue
+        try:
             results.append(poll_source(store, row, fetcher, extract, now))
+        except Exception as exc:  # noqa: BLE001 - one bad page or item must not stop the other sources
+            message = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            _failed(store, row, now, message)
+            results.append(PollResult(row.url, ok=False, problems=[message]))
     return results
 
 
@@ -252,9 +258,7 @@ def poll_source(store, row, fetcher: Fetcher, extract: Callable, now: float) -> 
         got = fetcher.get(row.url, row.etag, row.last_modified)
     except FetchError as exc:
         result.ok, result.problems = False, [str(exc)]
-        failures = row.failures + 1
-        _change_source(store, row.url, last_poll=now, last_error=str(exc)[:500], failures=failures,
-                       next_poll=now + backoff_delay(row.interval_s, failures))
+        _failed(store, row, now, str(exc))
         return result
     last_item = None
     if got.status == 304:
@@ -268,6 +272,14 @@ def poll_source(store, row, fetcher: Fetcher, extract: Callable, now: float) -> 
         values.update(last_item=last_item, last_item_at=now)
     _change_source(store, row.url, **values)
     return result
+
+
+def _failed(store, row, now: float, error: str) -> None:
+    """A failed poll: the error kept, the next one after the backoff. The validators stay as they were,
+    so what was not read this time is fetched again."""
+    failures = row.failures + 1
+    _change_source(store, row.url, last_poll=now, last_error=error[:500], failures=failures,
+                   next_poll=now + backoff_delay(row.interval_s, failures))
 
 
 def _read_items(store, url: str, got: Fetched, fetcher: Fetcher, extract: Callable, now: float,

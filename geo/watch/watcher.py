@@ -89,11 +89,16 @@ class Watcher:
         stop = stop or threading.Event()
         rounds = 0
         while not stop.is_set():
-            self.round()
+            try:
+                self.round()
+                wait = self.seconds_to_next()
+            except sa.exc.OperationalError as exc:   # the database is away for a while: keep trying
+                self.log(f"store unreachable ({str(exc.orig or exc).splitlines()[0]}); trying again in {RESCAN_S:g} s")
+                wait = RESCAN_S
             rounds += 1
             if max_rounds is not None and rounds >= max_rounds:
                 break
-            stop.wait(self.seconds_to_next())
+            stop.wait(wait)
         return rounds
 
     def close(self) -> None:
