@@ -76,6 +76,28 @@ def test_an_alert_fires_once_per_incident_and_area_and_again_when_the_toll_rises
     assert match_new_incidents(store) == []
 
 
+def test_two_watchers_matching_at_once_alert_once(watch_url, store, pipeline):
+    save_area(store, box_area("Balochistan box", 64, 27, 70, 32))
+    save_area(store, region_area("Pakistan", "PK"))
+    for name in ("chaman", "quetta"):
+        ingest(store, pipeline, ARTICLES[name])
+    stores = [Store.open(watch_url) for _ in range(2)]
+    start, made = threading.Barrier(2), []
+
+    def match(s):
+        start.wait(timeout=10)
+        made.extend(match_new_incidents(s))
+    threads = [threading.Thread(target=match, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(made) == 4 and len({(a.area, a.incident_id) for a in made}) == 4
+    assert len(recent_alerts(store, "ana")) == 4
+    for s in stores:
+        s.close()
+
+
 def test_a_correction_raising_the_toll_past_the_threshold_alerts(store, pipeline):
     save_area(store, circle_area("Chaman", 30.9, 66.45, 30, min_casualties=10))
     ingest(store, pipeline, ARTICLES["chaman"])
