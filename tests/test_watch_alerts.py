@@ -256,7 +256,8 @@ def test_the_area_command(tmp_path, capsys):
     capsys.readouterr()
     assert main(["area", "list", "--db", db]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "Kabul\t50 km around 34.5000, 69.2000; battle, riot; at least 3 killed + wounded\thttp://127.0.0.1:9/hook\tlocal",
+        "Kabul\t50 km around 34.5000, 69.2000; battle, riot; at least 3 killed + wounded\t"
+        "http://127.0.0.1:9/hook\tlocal",
         "Sindh\tSindh, PK; all types; any incident\tdesk@example.org\tlocal"]
     assert main(["area", "remove", "Kabul", "--db", db]) == 0
     assert main(["area", "remove", "Kabul", "--db", db]) == 2

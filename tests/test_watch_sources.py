@@ -219,7 +219,8 @@ def test_an_item_that_cannot_be_extracted_is_retried_and_the_other_sources_go_on
     feeds.items["bad"], feeds.items["good"] = ["goma"], ["quetta"]
     clock = Clock()
     w = watcher(watch_url, extract, clock)
-    sync_sources(w.store, [SourceSpec(feeds.feed_url("bad"), "Bad", 10), SourceSpec(feeds.feed_url("good"), "Good", 10)])
+    sync_sources(w.store, [SourceSpec(feeds.feed_url("bad"), "Bad", 10),
+                           SourceSpec(feeds.feed_url("good"), "Good", 10)])
     def polled(report):
         return sorted((p.url.rsplit("/", 1)[1], p.ok, p.new_items) for p in report.polled)
     assert polled(w.round()) == [("bad.xml", False, 0), ("good.xml", True, 1)]

@@ -20,7 +20,8 @@ class SmtpSink:
             async def handle_DATA(self, server, session, envelope):
                 import email
                 import email.policy
-                sink.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
+                message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+                sink.messages.append((envelope.rcpt_tos, message))
                 return "250 OK"
 
         self.port = free_port()
