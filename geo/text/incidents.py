@@ -26,13 +26,14 @@ from functools import cached_property, lru_cache
 from datetime import date
 from typing import Any
 
-from .casualties import Count, find_counts
+from .casualties import Count
 from .dates import MONTHS, WEEKDAYS, DateMention, find_dates
 from .document import Document, ResolvedPlace
 from ..places.gazetteer import Gazetteer
 from ..places.normalize import lower_same_length
 from ..places.geodesy import km
 from .sentences import Sentence, split_sentences
+from .tolls import TollModel, read_counts, shipped_model
 
 EVENT_TYPES = ("battle", "explosion_remote_violence", "violence_against_civilians", "protest", "riot",
                "strategic_development")
@@ -94,7 +95,8 @@ _HYPOTHETICAL_PAIRS = frozenset({("accusations", "of"), ("accusation", "of"), ("
                                  ("calls", "for"), ("call", "for")})
 _CASUALTY_WORDS = frozenset("kill kills killed killing dead died deaths fatalities bodies slain wounded wound wounds "
                             "wounding injured injure injures injuring injuries hurt toll casualties lives "
-                            "nobody".split())
+                            "nobody death murdered murders lynched beheaded executed massacred perished hacked shot "
+                            "stabbed gunned die dies".split())
 _DATE_WORDS = frozenset(list(MONTHS) + list(WEEKDAYS) + "yesterday today tonight ago overnight night morning "
                         "afternoon evening month year".split())
 _ANAPHOR_WORDS = frozenset("account accounts report claim shooting attack attacks clash clashes fighting strike "
@@ -346,19 +348,23 @@ class IncidentExtractor:
     """Pipeline component: fills `doc.incidents` from the sentences and the resolved places. The
     gazetteer names the country of an incident the text places only by its article's country."""
 
-    def __init__(self, gazetteer: Gazetteer | None = None) -> None:
+    def __init__(self, gazetteer: Gazetteer | None = None, tolls: TollModel | None | str = "shipped") -> None:
         self.gazetteer = gazetteer
+        self.tolls = shipped_model() if tolls == "shipped" else tolls
 
     def __call__(self, doc: Document) -> Document:
-        doc.incidents = extract_incidents(doc, self.gazetteer)
+        doc.incidents = extract_incidents(doc, self.gazetteer, self.tolls)
         return doc
 
 
-def extract_incidents(doc: Document, gazetteer: Gazetteer | None = None) -> list[Incident]:
+def extract_incidents(doc: Document, gazetteer: Gazetteer | None = None,
+                      tolls: TollModel | None = None) -> list[Incident]:
+    """The incidents of a document; `tolls` reads which numbers count the dead and wounded (None: the
+    hand rules alone)."""
     text = doc.text
     published = doc.article.published
     sentences = split_sentences(text)
-    candidates = _candidates(doc, sentences, published)
+    candidates = _candidates(doc, sentences, published, tolls)
     incidents = _assemble(candidates, doc, published, gazetteer)
     for inc in incidents:
         inc.sources = [doc.article.id]
@@ -462,7 +468,8 @@ def _hypothetical(low: str, floor: int, at: int) -> bool:
                                                         and before[-1] == "of")
 
 
-def _candidates(doc: Document, sentences: list[Sentence], published: date | None) -> list[_Candidate]:
+def _candidates(doc: Document, sentences: list[Sentence], published: date | None,
+                tolls: TollModel | None) -> list[_Candidate]:
     text = doc.text
     scan = _scan(text, sentences, published)
     places = [p for p in doc.places if p.place is not None]
@@ -480,7 +487,7 @@ def _candidates(doc: Document, sentences: list[Sentence], published: date | None
             continue
         sent_places = places[p:q]
         span = Span(sent.start, sent.end, text[sent.start:sent.end])
-        counts = find_counts(text, sent.start, sent.end, scan.low) if has_counts else []
+        counts = read_counts(text, sent.start, sent.end, scan.low, tolls) if has_counts else []
         dateline = _DATELINE.match(text, sent.start)  # "BEIRUT, April 2 (Reuters) -": when it was filed
         dates = find_dates(text, published, dateline.end() if dateline else sent.start, sent.end, scan.low,
                            scan.words[si])
@@ -776,7 +783,7 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
             _continue(inc, c)
             last_violent = (inc, c.sentence_index)
             continue
-        if c.event_type is None or c.thin or not (c.triggered or (c.place and c.place.has_point)):
+        if c.event_type is None or c.thin or not (c.triggered or c.place is not None):
             continue  # a toll alone makes an incident only where the sentence places it
         target = next((inc for inc in reversed(incidents) if _same_event(inc, c)), None)
         if target is None:
