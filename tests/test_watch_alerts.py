@@ -53,7 +53,7 @@ def alerted(alerts) -> list[tuple[str, int]]:
 def test_an_alert_fires_once_per_incident_and_area_and_again_when_the_toll_rises(store, pipeline):
     save_area(store, box_area("Balochistan box", 64, 27, 70, 32))
     save_area(store, circle_area("Chaman 30 km", 30.9, 66.45, 30))
-    save_area(store, region_area("Balochistan protests", "PK", "Balochistan", event_types=("protest",)))
+    save_area(store, region_area("Balochistan riots", "PK", "Balochistan", event_types=("riot",)))
     save_area(store, box_area("Kivu", 27, -3, 30, 0))
     save_area(store, circle_area("Quetta 10 km", 30.18, 67.0, 10, min_casualties=100))
 
@@ -71,7 +71,7 @@ def test_an_alert_fires_once_per_incident_and_area_and_again_when_the_toll_rises
 
     ingest(store, pipeline, ARTICLES["quetta"])
     ingest(store, pipeline, ARTICLES["goma"])
-    assert alerted(match_new_incidents(store)) == [("Balochistan box", 13), ("Balochistan protests", 13),
+    assert alerted(match_new_incidents(store)) == [("Balochistan box", 13), ("Balochistan riots", 13),
                                                    ("Kivu", 6)]
     assert match_new_incidents(store) == []
 
