@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.app.watch_views import alerts_table, area_from_form, receivers_table, sources_table
+from geo.app.watch_views import alerts_table, area_from_form, area_history_table, receivers_table, \
+    sources_table
 from geo.watch import AreaError
 
 ALERT = {"fid": 3, "created_at": 1_800_000_000.0, "read": False, "area": "Desk", "incident_id": "abc",
@@ -55,3 +56,15 @@ def test_the_area_form():
         area_from_form("x", "drawn", drawing=None)
     with pytest.raises(AreaError, match="W,S,E,N"):
         area_from_form("x", "box", bbox="1,2,3")
+
+
+def test_the_history_of_areas_reads_like_the_audit(tmp_path):
+    from geo.store import Store
+    from geo.watch import box_area, remove_area, save_area
+    from geo.watch.areas import area_history
+    with Store.open(tmp_path / "s.gpkg") as store:
+        save_area(store, box_area("Kivu", 27, -3, 30, 0))
+        remove_area(store, "Kivu")
+        table = area_history_table(area_history(store))
+    assert list(table["change"]) == ["remove", "add"] and list(table["who"]) == ["local", "local"]
+    assert table.iloc[0]["after"] == "" and '"name": "Kivu"' in table.iloc[0]["before"]

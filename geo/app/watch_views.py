@@ -80,6 +80,13 @@ def areas_table(found: list[WatchArea]) -> pd.DataFrame:
                         columns=["area", "where and what", "webhook", "e-mail", "owner", "version"])
 
 
+def area_history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """The audit of watch areas, newest first, in the shape of the corrections' audit: when, who, what."""
+    return pd.DataFrame({"when": history["at"].map(_when), "who": history["who"], "area": history["area"],
+                         "change": history["action"], "before": history["before"].map(_text),
+                         "after": history["after"].map(_text)})
+
+
 def area_from_form(name: str, kind: str, *, drawing: dict | None = None, bbox: str = "", point: str = "",
                    radius_km: float = 0.0, country: str = "", admin1: str = "", event_types: tuple[str, ...] = (),
                    min_casualties: int = 0, webhook: str = "", email: str = "") -> WatchArea:
@@ -149,6 +156,10 @@ def watch_tab(store, user: User) -> None:
         st.dataframe(areas_table(found), hide_index=True, width="stretch")
     if user.can("correct"):
         _area_editor(st, store, found)
+        history = watch_areas.area_history(store)
+        if not history.empty:
+            with st.expander("Changes to watch areas"):
+                st.dataframe(area_history_table(history), hide_index=True, width="stretch")
 
 
 def _source_admin(st, store, status: pd.DataFrame) -> None:
