@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from ..store import incidents
 from . import tables
-from .areas import AreaIndex, IncidentFacts, WatchArea, list_areas
+from .areas import AreaIndex, IncidentFacts, WatchArea, list_areas, postgis_matches
 from .tables import WATERMARK, alert_reads, alerts, outbox
 
 # Incidents written up to this long before the last one seen are read again: a writer whose clock lags,
@@ -40,8 +40,9 @@ class Alert:
 
 
 def match_new_incidents(store, index: AreaIndex | None = None, now: float | None = None) -> list[Alert]:
-    """Match the incidents written since the last call against the watch areas (`index`, else every area
-    in the store); record the new alerts (at `now`, Unix seconds), queue their deliveries, return them."""
+    """Match the incidents written since the last call against the watch areas: `index`, else PostGIS does
+    it in the database, else an index of every area in the store. Record the new alerts (at `now`, Unix
+    seconds), queue their deliveries, return them."""
     tables.ensure(store)
     with store.read() as conn:
         since = datetime.fromisoformat(tables.get_state(conn, WATERMARK)) - OVERLAP
@@ -49,10 +50,13 @@ def match_new_incidents(store, index: AreaIndex | None = None, now: float | None
                             .where(incidents.c.updated_at >= since)).all()
     if not rows:
         return []
-    index = index or AreaIndex(list_areas(store))
     facts = {r.incident_id: IncidentFacts(r.incident_id, r.event_type, r.lat, r.lon, r.country, r.admin1,
                                           (r.killed or 0) + (r.wounded or 0)) for r in rows}
-    pairs = index.matches(facts.values())
+    if index is None and store.dialect == "postgresql":
+        with store.read() as conn:
+            pairs = postgis_matches(conn, facts)
+    else:
+        pairs = (index or AreaIndex(list_areas(store))).matches(facts.values())
     latest = max(_aware(r.updated_at) for r in rows)
     by_id = {r.incident_id: r for r in rows}
     return _record(store, pairs, by_id, latest, tables.now() if now is None else now)

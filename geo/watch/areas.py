@@ -166,6 +166,8 @@ def save_area(store, area: WatchArea, expected_version: int | None = None) -> Wa
             conn.execute(areas.update().where(areas.c.fid == old.fid).values(**values, version=old.version + 1,
                                                                              updated_at=at))
             before = json.dumps(_audit_values(_area(old)))
+        if store.dialect == "postgresql":
+            tables.set_search_shapes(conn, [(values["name"], search_shape(area))])
         saved = _area(conn.execute(sa.select(areas).where(areas.c.name == values["name"])).one())
         conn.execute(area_audit.insert().values(area=saved.name, action="add" if old is None else "edit",
                                                 before=before, after=json.dumps(_audit_values(saved)),
@@ -236,7 +238,7 @@ class AreaIndex:
             if area.kind == "region":
                 self._regions.setdefault(area.country.upper(), []).append(area)
             else:
-                self._shapes.append(_polygon(area.geojson) if area.kind == "polygon" else _circle_box(area))
+                self._shapes.append(search_shape(area))
                 self._owners.append(area)
         self._tree = shapely.STRtree(self._shapes) if self._shapes else None
 
@@ -260,9 +262,40 @@ class AreaIndex:
         return [(a, f) for a, f in pairs if wants(a, f)]
 
 
+# PostGIS does the spatial part itself, through the GiST indexes of both tables: polygons and circles' boxes
+# that hold the incident's point (the circle's exact distance on the same sphere as `km`), and regions.
+_POSTGIS_MATCHES = sa.text("""
+SELECT a.fid, i.incident_id FROM incidents i JOIN watch_areas a ON ST_Intersects(a.geom, i.geom)
+ WHERE i.incident_id IN :ids AND (a.kind <> 'circle' OR ST_DWithin(
+       ST_SetSRID(ST_MakePoint(a.lon, a.lat), 4326)::geography, i.geom::geography, a.radius_km * 1000, false))
+UNION ALL
+SELECT a.fid, i.incident_id FROM incidents i JOIN watch_areas a
+    ON a.kind = 'region' AND a.country = upper(i.country) AND (a.admin1 IS NULL OR lower(a.admin1) = lower(i.admin1))
+ WHERE i.incident_id IN :ids""").bindparams(sa.bindparam("ids", expanding=True))
+
+
+def postgis_matches(conn: sa.Connection, found: dict[str, IncidentFacts]) -> list[tuple[WatchArea, IncidentFacts]]:
+    """`AreaIndex.matches` done by PostGIS for the incidents `found` (by id)."""
+    if not found:
+        return []
+    hits = conn.execute(_POSTGIS_MATCHES, {"ids": list(found)}).all()
+    fids = sorted({fid for fid, _ in hits})
+    by_fid = {r.fid: _area(r) for r in conn.execute(sa.select(areas).where(areas.c.fid.in_(fids)))} if fids else {}
+    pairs = [(by_fid[fid], found[incident]) for fid, incident in hits]
+    return [(a, f) for a, f in pairs if wants(a, f)]
+
+
 def wants(area: WatchArea, facts: IncidentFacts) -> bool:
     """Whether the area cares about an incident of this type and toll (its place aside)."""
     return (not area.event_types or facts.event_type in area.event_types) and facts.casualties >= area.min_casualties
+
+
+def search_shape(area: WatchArea):
+    """What a spatial index holds for an area: its polygon, a circle's bounding box (the exact distance is
+    tested after), nothing for a region."""
+    if area.kind == "polygon":
+        return _polygon(area.geojson)
+    return _circle_box(area) if area.kind == "circle" else None
 
 
 def _circle_box(area: WatchArea):

@@ -114,9 +114,18 @@ def ensure(store) -> None:
             from ..store import gpkg
             for statement in gpkg.metadata_statements({}, list(metadata.tables)):
                 conn.exec_driver_sql(statement)
+        else:  # PostGIS matches in the database: each area's search shape, in a GiST index
+            conn.exec_driver_sql("ALTER TABLE watch_areas ADD COLUMN IF NOT EXISTS geom geometry(Geometry, 4326)")
+            conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS watch_areas_geom ON watch_areas USING gist (geom)")
         if get_state(conn, WATERMARK) is None:  # watching starts now: older incidents are not alerted
             set_state(conn, WATERMARK, datetime.now(timezone.utc).isoformat())
     _ready.add(store.engine)
+
+
+def set_search_shapes(conn: sa.Connection, shapes: list[tuple[str, object]]) -> None:
+    """PostGIS: areas' search shapes (name, a shapely geometry or None for a region) into their `geom`."""
+    conn.execute(sa.text("UPDATE watch_areas SET geom = ST_GeomFromText(:wkt, 4326) WHERE name = :name"),
+                 [{"wkt": shape.wkt if shape is not None else None, "name": name} for name, shape in shapes])
 
 
 def now() -> float:

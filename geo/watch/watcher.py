@@ -66,8 +66,11 @@ class Watcher:
             self.log(f"deliveries: {report.delivered.sent} sent, {report.delivered.failed} failed (retried later)")
         return report
 
-    def _areas(self) -> AreaIndex:
-        """The areas' index, rebuilt only when an area was added, changed or removed."""
+    def _areas(self) -> AreaIndex | None:
+        """The areas' index, rebuilt only when an area was added, changed or removed (None on PostGIS,
+        which matches in the database)."""
+        if self.store.dialect == "postgresql":
+            return None
         with self.store.read() as conn:
             key = tuple(conn.execute(sa.select(sa.func.count(), sa.func.max(areas.c.updated_at),
                                                sa.func.sum(areas.c.version))).one())
