@@ -291,3 +291,21 @@ def test_an_item_in_a_feed_reaches_the_webhook_within_a_polling_interval(watch_u
         store.close()
     assert not thread.is_alive()
     assert [b["place"] for b in receiver.bodies] == ["Chaman"]
+
+
+def test_each_engine_matches_circles_boxes_and_regions_alike(store):
+    """On PostGIS the matching is done in the database (GiST), on a GeoPackage by the in-memory R-tree:
+    the same alerts either way, circle edges included."""
+    from geo.text.incidents import Incident, IncidentPlace, Span
+    save_area(store, circle_area("100 km", 0.0, 0.0, 100))
+    save_area(store, box_area("box", 10, 10, 11, 11, event_types=("riot",)))
+    save_area(store, region_area("Sindh", "pk", "Sindh", min_casualties=3))
+    found = {"east 95 km": (0.0, 0.855, "battle", "XX", None, 0), "east 106 km": (0.0, 0.95, "battle", "XX", None, 0),
+             "riot in box": (10.5, 10.5, "riot", "XX", None, 0), "battle in box": (10.5, 10.6, "battle", "XX", None, 0),
+             "Sindh, 3": (None, None, "battle", "PK", "Sindh", 3), "Sindh, 2": (None, None, "riot", "PK", "Sindh", 2)}
+    for i, (name, (lat, lon, kind, country, admin1, killed)) in enumerate(found.items()):
+        incident = Incident(kind, IncidentPlace(name, None, country, lat, lon, "city", admin1=admin1), 1,
+                            date(2026, 11, 1 + i), "day", Span(0, 4, name), killed=killed)
+        store.store_document(Article(name, f"Report {name}."), [incident])
+    assert sorted((a.area, a.fields["place"]) for a in match_new_incidents(store)) == [
+        ("100 km", "east 95 km"), ("Sindh", "Sindh, 3"), ("box", "riot in box")]
