@@ -77,3 +77,32 @@ def test_training_learns_which_numbers_count_the_dead():
                                                                                   find_counts(text, 0, len(text)))}
     assert labels["23"] == "killed" and labels["8"] == "wounded" and labels["2"] == "none"
     assert json.loads(json.dumps(model.to_json()))["classes"] == ["killed", "wounded", "none"]
+
+
+def test_corrections_are_exported_as_labelled_examples_for_the_next_training(store_url, tmp_path):
+    """An editor's fixed toll becomes a training example the toll reader's trainer reads, with its source."""
+    import subprocess
+    import sys
+    from conftest import ROOT
+    from geo.learn.tolls import labelled_candidates, read_labelled
+    from geo.pipeline import default_pipeline
+    from geo.store import Store
+    from geo.text.document import Article
+    article = Article("wire-1", "A car bomb exploded outside a market in Mogadishu on Friday, killing at least 7 "
+                      "people and wounding 20, police said.", published=date(2025, 11, 8),
+                      url="https://example.org/mogadishu")
+    with Store.open(store_url) as store:
+        store.ingest(article, default_pipeline())
+        incident = store.incidents().iloc[0]
+        store.correct(incident.incident_id, {"killed": 9}, who="ana")
+    out = tmp_path / "corrections.jsonl"
+    r = subprocess.run([sys.executable, "-m", "geo", "export", "--corrections", "--db", store_url, "-o", str(out)],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "1 corrections" in r.stdout
+    example = json.loads(out.read_text())
+    assert (example["field"], example["before"], example["after"], example["killed"]) == ("killed", 7, 9, 9)
+    assert "ana" in example["source"] and "example.org/mogadishu" in example["source"]
+    assert "Mogadishu" in example["text"]
+    lede = read_labelled(out)[0]
+    assert lede.killed == 9 and labelled_candidates(lede) is None  # 9 is no number of the text: nothing to learn
