@@ -155,6 +155,8 @@ def cmd_reprocess(args) -> int:
 
 
 def cmd_export(args) -> int:
+    if args.corrections:
+        return _export_corrections(args)
     from .store.export import ExportError, write_export
     from .store import Filters
     filters = Filters(date_from=_published(args.date_from, "--from"), date_to=_published(args.date_to, "--to"),
@@ -169,6 +171,20 @@ def cmd_export(args) -> int:
     except ExportError as exc:
         raise CommandError(str(exc)) from None
     print(f"{len(frame)} incidents -> {path} ({args.format})")
+    return 0
+
+
+def _export_corrections(args) -> int:
+    """People's corrections as labelled examples (JSON lines) for the next `python -m geo train`."""
+    from .learn.corrections import labelled_examples
+    with _open_store(args.db) as store:
+        examples = list(labelled_examples(store))
+    lines = "".join(json.dumps(e, default=str) + "\n" for e in examples)
+    if str(args.output) == "-":
+        sys.stdout.write(lines)
+    else:
+        Path(args.output).write_text(lines, encoding="utf-8")
+        print(f"{len(examples)} corrections -> {args.output} (labelled examples, JSON lines)")
     return 0
 
 
@@ -467,6 +483,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-casualties", type=int, default=0, metavar="N", help="killed + wounded at least N")
     p.add_argument("--text", help="text in the evidence, place, actors or claims")
     p.add_argument("--actor", action="append", help="an actor (repeat for several)")
+    p.add_argument("--corrections", action="store_true", help="instead: people's corrections as labelled "
+                   "examples (JSON lines) for the next `python -m geo train`; `-o -` writes to stdout")
     p.set_defaults(func=cmd_export)
 
     from .store.auth import ROLES

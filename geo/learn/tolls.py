@@ -62,8 +62,11 @@ def read_labelled(path: Path) -> list[Lede]:
 def lede_candidates(text: str) -> list[Candidate]:
     low = lower_same_length(text)
     out: list[Candidate] = []
+    told = False
     for s in split_sentences(text):
-        out.extend(candidates(text, low, s.start, s.end, find_counts(text, s.start, s.end, low)))
+        rule_counts = find_counts(text, s.start, s.end, low)
+        out.extend(candidates(text, low, s.start, s.end, rule_counts, told))
+        told = told or any(c.value for c in rule_counts)
     return out
 
 

@@ -26,6 +26,8 @@ from functools import cached_property, lru_cache
 from datetime import date
 from typing import Any
 
+import numpy as np
+
 from .casualties import Count
 from .dates import MONTHS, WEEKDAYS, DateMention, find_dates
 from .document import Document, ResolvedPlace
@@ -122,6 +124,10 @@ _VIOLENT_DEMONSTRATORS = re.compile(r"\b(?:threw|throwing|hurled|hurling|pelted|
                                     r"bricks|molotov|petrol\s+bombs|bottles)|\b(?:torched|vandali[sz]ed|ransacked|"
                                     r"stormed|breached|set\s+(?:fire|ablaze)|burning\s+tyres|burning\s+tires|"
                                     r"barricades?)\b")
+_GENERIC = re.compile(r"\b(?:are|is|remain|remains)\s+(?:\w+\s+)?(?:common|commonplace|frequent|rare|routine|"
+                      r"regular|widespread|endemic)\b|\b(?:often|frequently|regularly|routinely|usually|"
+                      r"typically|increasingly)\s+(?:\w+\s+)?(?:target|targets|targeted|attack|attacks|hit|hits|"
+                      r"kill|kills|clash|clashes)\b")
 _BLAST_WORDS = frozenset("explosion explosions explode explodes exploded exploding blast blasts".split())
 # Accidents and disasters are no political violence (ACLED codes neither): a gas blast, a plane crash.
 _ACCIDENT = re.compile(r"\b(?:accident|accidental|accidentally|crash|crashed|gas\s+leak|gas\s+cylinder|industrial|"
@@ -498,6 +504,7 @@ def _candidates(doc: Document, sentences: list[Sentence], published: date | None
     places = [p for p in doc.places if p.place is not None]
     out: list[_Candidate] = []
     p = 0
+    told = False  # an earlier sentence gave a toll
     for si, sent in enumerate(sentences):
         while p < len(places) and places[p].mention.start < sent.start:
             p += 1
@@ -510,7 +517,8 @@ def _candidates(doc: Document, sentences: list[Sentence], published: date | None
             continue
         sent_places = places[p:q]
         span = Span(sent.start, sent.end, text[sent.start:sent.end])
-        counts = read_counts(text, sent.start, sent.end, scan.low, tolls) if has_counts else []
+        counts = read_counts(text, sent.start, sent.end, scan.low, tolls, told) if has_counts else []
+        told = told or any(c.value for c in counts)
         dateline = _DATELINE.match(text, sent.start)  # "BEIRUT, April 2 (Reuters) -": when it was filed
         dates = find_dates(text, published, dateline.end() if dateline else sent.start, sent.end, scan.low,
                            scan.words[si])
@@ -603,6 +611,8 @@ def _candidate(doc: Document, scan: _Scan, si: int, sentence: Span, start: int, 
         return None  # a blast or a toll in an accident or a disaster
     counts = [c for c in counts if not c.subset or _SUBSET_OPENS(text, start, c.start)]
     event_type = _event_type(triggers, counts, low, start, end)
+    if _GENERIC.search(low, start, end):
+        return None  # "bombings are common in Quetta": how things go there, not an event
     anchors = [t.start for t in triggers] or [c.start for c in counts]
     if any(min(abs(m.start() - a) for a in anchors) <= 80 for m in _BACKGROUND.finditer(low, start, end)) \
             if anchors else False:
@@ -812,11 +822,12 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
             _continue(inc, c)
             last_violent = (inc, c.sentence_index)
             continue
-        if c.event_type is None or c.thin or not (c.triggered or c.place is not None):
-            continue  # a toll alone makes an incident only where the sentence places it
+        if c.event_type is None or c.thin or not (c.triggered or c.place is not None or
+                                                  (c.date is not None and c.date.rank >= 2)):
+            continue  # a toll alone makes an incident only where the sentence places or dates it
         target = next((inc for inc in reversed(incidents) if _same_event(inc, c)), None)
         if target is None:
-            target = _new_incident(c, doc, published, dominant)
+            target = _new_incident(c, doc, published, dominant, gazetteer)
             incidents.append(target)
         else:
             _join(target, c)
@@ -834,11 +845,11 @@ def _recent(when: date, published: date) -> bool:
 def _dominant_country(doc: Document, gazetteer: Gazetteer | None) -> IncidentPlace | None:
     """The country most places of the article are in, when one clearly leads: where an incident the
     text does not place happened, at country precision and with no point."""
-    tally: dict[str, int] = {}
+    tally: dict[str, float] = {}
     names: dict[str, tuple[str, int | None]] = {}
     for rp in doc.places:
-        if rp.place is not None and rp.place.country:
-            tally[rp.place.country] = tally.get(rp.place.country, 0) + 1
+        if rp.place is not None and rp.place.country:  # a demonym ("Saudi-led") hints, a place states
+            tally[rp.place.country] = tally.get(rp.place.country, 0) + (0.5 if rp.mention.role == "demonym" else 1)
             if rp.place.kind == "country":
                 names[rp.place.country] = (rp.place.name, rp.place.geonameid)
     if not tally:
@@ -854,17 +865,22 @@ def _dominant_country(doc: Document, gazetteer: Gazetteer | None) -> IncidentPla
     return IncidentPlace(name, geonameid, code, None, None, "country")
 
 
-def _new_incident(c: _Candidate, doc: Document, published: date | None, dominant: str | None) -> Incident:
-    place = c.place
+def _new_incident(c: _Candidate, doc: Document, published: date | None, dominant: IncidentPlace | None,
+                  gazetteer: Gazetteer | None) -> Incident:
+    place, geo_precision = c.place, c.precision
     if place is None and dominant:
         place = dominant
+    if (place is None or not place.has_point) and gazetteer is not None:
+        capital = _capital(c, place.country if place else None, gazetteer)
+        if capital is not None:
+            place, geo_precision = capital, 1
     if c.date:
         when, precision, source = c.date.date, c.date.precision, "text"
     elif published:
         when, precision, source = published, "day", "publication"
     else:
         when = precision = source = None
-    inc = Incident(c.event_type, place, c.precision, when, precision, c.sentence, date_from=source,
+    inc = Incident(c.event_type, place, geo_precision, when, precision, c.sentence, date_from=source,
                    topic=c.topic, sentences=[c.sentence])
     _take_counts(inc, c.counts)
     inc.actors = list(c.actors)
@@ -873,12 +889,41 @@ def _new_incident(c: _Candidate, doc: Document, published: date | None, dominant
     return inc
 
 
+_THE_CAPITAL = re.compile(r"\bthe\s+(?:(?P<who>[a-z][\w-]*)(?:['\u2019]s)?\s+)?capital\b(?!\s+(?:of|city\s+of)\b)")
+
+
+def _capital(c: _Candidate, country: str | None, gazetteer: Gazetteer) -> IncidentPlace | None:
+    """"In the Somali capital", "south of the capital": the national capital of the country the words
+    name (a demonym before "capital"), else of the country the incident is in."""
+    m = _THE_CAPITAL.search(c.scan.low, c.start, c.end)
+    if m is None:
+        return None
+    if m.group("who"):
+        named = next((rp.place.country for rp in c.places if rp.mention.start == m.start("who")), None)
+        country = named or (country if m.group("who") in ("country", "nation", "nation's") else None)
+    index = _capitals(gazetteer).get(country)
+    if index is None:
+        return None
+    p = gazetteer.place(index)
+    return IncidentPlace(p.name, p.geonameid, p.country, p.lat, p.lon, p.kind, p.admin1, m.start(), m.end())
+
+
+@lru_cache(maxsize=2)
+def _capitals(gazetteer: Gazetteer) -> dict[str, int]:
+    """Country code -> the gazetteer index of its capital (the most populous entry flagged capital)."""
+    rows = gazetteer.places
+    found: dict[str, int] = {}
+    for i in sorted(map(int, np.flatnonzero(np.asarray(rows["capital"]) == 1)), key=lambda i: -int(rows[i]["population"])):
+        found.setdefault(gazetteer.countries[int(rows[i]["country"])], i)
+    return found
+
+
 def _new_toll(inc: Incident, c: _Candidate) -> bool:
     """A toll for what the incident already counts, told without referring back ("An Israeli soldier is
     killed ..." after "airstrikes kill 15"): another event, not more of the same."""
     if c.anaphoric or c.disputed:
         return False
-    return any((inc.killed_text if k.kind == "killed" else inc.wounded_text) for k in c.counts)
+    return any((inc.killed_text if k.kind == "killed" else inc.wounded_text) for k in c.counts if not k.more)
 
 
 def _places_compatible(inc: Incident, c: _Candidate) -> bool:
@@ -927,8 +972,8 @@ def _continue(inc: Incident, c: _Candidate) -> None:
     _take_place(inc, c)
     # Another account of the toll (disputed, or revised) widens or replaces it; a count of something the
     # incident does not count yet adds it; any other count is of other people ("the assailants").
-    counts = [k for k in c.counts if c.disputed or k.revised or not (inc.killed_text if k.kind == "killed"
-                                                                     else inc.wounded_text)]
+    counts = [k for k in c.counts if c.disputed or k.revised or k.more or not (
+        inc.killed_text if k.kind == "killed" else inc.wounded_text)]
     disputed = c.disputed or any(_differs(inc, k) for k in counts)
     _take_counts(inc, counts)
     if disputed:
@@ -967,6 +1012,10 @@ def _take_counts(inc: Incident, counts: list[Count]) -> None:
         value, low, high = getattr(inc, kind), getattr(inc, kind + "_low"), getattr(inc, kind + "_high")
         if len(texts) == 1 or c.revised:
             value, low, high = c.value, c.low, c.high
+        elif c.more:  # one more of the same: added to the toll
+            value = None if value is None or c.value is None else value + c.value
+            low = (low or 0) + (c.low or 0)
+            high = None if high is None or c.high is None else high + c.high
         else:
             stated = [x for x in (value, c.value) if x is not None]
             value = min(stated) if stated else None

@@ -58,8 +58,10 @@ class Candidate:
     features: tuple[str, ...]
 
 
-def candidates(text: str, low: str, start: int, end: int, rule_counts: list[Count]) -> list[Candidate]:
-    """Every candidate number of `text[start:end]`, with the features the model reads."""
+def candidates(text: str, low: str, start: int, end: int, rule_counts: list[Count],
+               told: bool = False) -> list[Candidate]:
+    """Every candidate number of `text[start:end]`, with the features the model reads (`told`: an
+    earlier sentence of the article already gave a toll, so this one may detail or revise it)."""
     tokens = [(m.start() + start, m.end() + start, m.group()) for m in _TOKEN.finditer(low[start:end])]
     token_starts = [t[0] for t in tokens]
     out = []
@@ -81,6 +83,9 @@ def candidates(text: str, low: str, start: int, end: int, rule_counts: list[Coun
         i = _index(token_starts, num_start)
         j = _index(token_starts, (m.end() if m.group("one") else num_end) - 1)  # a person: read after the noun
         feats = _features(tokens, i, j, value, form, qual, num_start, rule_counts)
+        if told:
+            rule = next(f for f in feats if f.startswith("rule="))
+            feats += ("told", f"told|{rule}", f"told|{form}")
         out.append(Candidate(m.start(), num_start, m.end(), value, lo, hi, form, feats))
     return out
 
@@ -199,12 +204,13 @@ def shipped_model() -> TollModel | None:
     return TollModel.from_json(json.loads(path.read_text()))
 
 
-def read_counts(text: str, start: int, end: int, low: str, model: TollModel | None) -> list[Count]:
-    """Counts of killed and wounded in `text[start:end]`: the rules' counts, as the model reads them."""
+def read_counts(text: str, start: int, end: int, low: str, model: TollModel | None, told: bool = False) -> list[Count]:
+    """Counts of killed and wounded in `text[start:end]`: the rules' counts, as the model reads them
+    (`told`: an earlier sentence gave a toll)."""
     rule_counts = find_counts(text, start, end, low)
     if model is None:
         return rule_counts
-    scored = [(c, model.probabilities(c.features)) for c in candidates(text, low, start, end, rule_counts)
+    scored = [(c, model.probabilities(c.features)) for c in candidates(text, low, start, end, rule_counts, told)
               if c.form != "vague"]
     out: list[Count] = []
     for rc in rule_counts:
