@@ -347,7 +347,7 @@ def cmd_watch(args) -> int:
     except WatchError as exc:
         raise CommandError(str(exc)) from None
     smtp = _smtp_settings(Path(args.secrets))
-    with _open_store(args.db) as store:
+    with _watch_store(args.db) as store:
         sync_sources(store, specs)
         watcher = Watcher(store, deliverer=Deliverer(smtp))
         try:
@@ -364,6 +364,16 @@ def cmd_watch(args) -> int:
         finally:
             watcher.close()
     return 0
+
+
+def _watch_store(db: str | None):
+    """The store for watch commands: one that can be written (not a GeoParquet dataset)."""
+    store = _open_store(db)
+    if store.read_only:
+        store.close()
+        raise CommandError(f"{store.url}: a GeoParquet dataset is read-only; sources, areas and alerts need a "
+                           "GeoPackage or PostGIS store")
+    return store
 
 
 def _smtp_settings(path: Path):
@@ -383,7 +393,7 @@ def _smtp_settings(path: Path):
 def cmd_area(args) -> int:
     """Add, list and remove watch areas (the dashboard edits the same ones)."""
     from .watch import AreaError, list_areas, remove_area, save_area
-    with _open_store(args.db) as store:
+    with _watch_store(args.db) as store:
         try:
             if args.action == "list":
                 for area in list_areas(store):

@@ -264,6 +264,12 @@ def test_the_area_command(tmp_path, capsys):
     assert main(["area", "add", "X", "--point", "1,2", "--db", db]) == 2
     assert capsys.readouterr().err.splitlines()[-2:] == ["geo area: error: no watch area named 'Kabul'",
                                                          "geo area: error: --point goes with --radius-km R"]
+    import geopandas as gpd
+    dataset = tmp_path / "dataset" / "month=2026-11"
+    dataset.mkdir(parents=True)
+    gpd.GeoDataFrame({"incident_id": ["x"]}, geometry=[None], crs="EPSG:4326").to_parquet(dataset / "part.parquet")
+    assert main(["area", "list", "--db", str(tmp_path / "dataset")]) == 2
+    assert "a GeoParquet dataset is read-only" in capsys.readouterr().err
 
 
 def test_an_item_in_a_feed_reaches_the_webhook_within_a_polling_interval(watch_url, feeds, receiver, pipeline):
