@@ -231,3 +231,23 @@ def test_an_item_that_cannot_be_extracted_is_retried_and_the_other_sources_go_on
     assert w.store.counts()["articles"] == 2
     w.close()
     w.store.close()
+
+
+def test_a_source_removed_while_it_is_polled_is_simply_gone(tmp_path, feeds, counting):
+    from geo.store.auth import User
+    from geo.watch.sources import remove_source
+    feeds.items["news"] = ["goma"]
+    w = watcher(str(tmp_path / "s.gpkg"), counting())
+    sync_sources(w.store, [SourceSpec(feeds.feed_url("news"), "News", 60)])
+    fetch = w.fetcher.get
+
+    def fetch_then_removed(url, *args):
+        got = fetch(url, *args)
+        if url.endswith("news.xml"):
+            remove_source(w.store.for_user(User("ana", "admin")), url)
+        return got
+    w.fetcher.get = fetch_then_removed
+    assert [p.new_items for p in w.round().polled] == [1]
+    assert source_status(w.store).empty and w.round().polled == []
+    w.close()
+    w.store.close()

@@ -270,16 +270,22 @@ def poll_source(store, row, fetcher: Fetcher, extract: Callable, now: float) -> 
               "items_seen": sources.c.items_seen + result.new_items}
     if last_item:
         values.update(last_item=last_item, last_item_at=now)
-    _change_source(store, row.url, **values)
+    _polled(store, row.url, **values)
     return result
+
+
+def _polled(store, url: str, **values) -> None:
+    """A source's state after a poll; nothing when an admin removed the source meanwhile."""
+    with store.write() as conn:
+        conn.execute(sources.update().where(sources.c.url == url).values(**values))
 
 
 def _failed(store, row, now: float, error: str) -> None:
     """A failed poll: the error kept, the next one after the backoff. The validators stay as they were,
     so what was not read this time is fetched again."""
     failures = row.failures + 1
-    _change_source(store, row.url, last_poll=now, last_error=error[:500], failures=failures,
-                   next_poll=now + backoff_delay(row.interval_s, failures))
+    _polled(store, row.url, last_poll=now, last_error=error[:500], failures=failures,
+            next_poll=now + backoff_delay(row.interval_s, failures))
 
 
 def _read_items(store, url: str, got: Fetched, fetcher: Fetcher, extract: Callable, now: float,
