@@ -110,6 +110,8 @@ def ensure(store) -> None:
         return
     with store.write() as conn:
         metadata.create_all(conn, checkfirst=True)
+        # Each round reads the incidents written since the last: without this index, a scan of them all.
+        conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS watch_incidents_updated_at ON incidents (updated_at)")
         if store.dialect == "sqlite":  # listed as attribute tables, so GDAL and QGIS show them too
             from ..store import gpkg
             for statement in gpkg.metadata_statements({}, list(metadata.tables)):
