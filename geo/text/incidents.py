@@ -182,6 +182,7 @@ _SPREAD = frozenset({"across", "throughout"})
 _ORG_AFTER = re.compile(r"(?:['\u2019]s)?\s*(?:-\s*)?(?:Air\s+Force|Armed\s+Forces|Defen[cs]e\s+Forces|Army|Navy|"
                         r"Police|Ministry|Government|National\s+Army|Observatory|brokered|backed|led|based)\b")
 _SPECIFICITY = {"city": 3.0, "feature": 3.0, "admin2": 2.5, "admin1": 2.0, "region": 1.5, "water": 1.0}
+_RETELLING_WINDOW = 40  # incidents back in the article where the same event may be told again
 _BACKGROUND_DAYS = 90  # an event dated this long before publication is history the article recalls
 
 _FORCE_AFTER = re.compile(r"(?:\s*(?:,|and|or)\s*[A-Z][\w-]+)*\s+(?P<noun>security\s+forces|forces|troops|"
@@ -825,7 +826,10 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
         if c.event_type is None or c.thin or not (c.triggered or c.place is not None or
                                                   (c.date is not None and c.date.rank >= 2)):
             continue  # a toll alone makes an incident only where the sentence places or dates it
-        target = next((inc for inc in reversed(incidents) if _same_event(inc, c)), None)
+        # The same event told again is looked for among the last incidents only, so that a huge text costs
+        # time in proportion to its length (a retelling further back stays apart; the store merges it).
+        target = next((inc for inc in itertools.islice(reversed(incidents), _RETELLING_WINDOW)
+                       if _same_event(inc, c)), None)
         if target is None:
             target = _new_incident(c, doc, published, dominant, gazetteer)
             incidents.append(target)
@@ -952,7 +956,7 @@ def _same_event(inc: Incident, c: _Candidate) -> bool:
 
 
 def _join(inc: Incident, c: _Candidate) -> None:
-    if c.sentence not in inc.sentences:
+    if inc.sentences[-1] != c.sentence:  # candidates come in text order
         inc.sentences.append(c.sentence)
     if (c.date and c.date.rank == 3 and inc.date_from != "text") or (c.counts and not inc.killed_text
                                                                       and not inc.wounded_text):
@@ -967,7 +971,7 @@ def _join(inc: Incident, c: _Candidate) -> None:
 
 def _continue(inc: Incident, c: _Candidate) -> None:
     """A later sentence about the last violent incident: its place, another account, a new toll."""
-    if c.sentence not in inc.sentences:
+    if inc.sentences[-1] != c.sentence:  # candidates come in text order
         inc.sentences.append(c.sentence)
     _take_place(inc, c)
     # Another account of the toll (disputed, or revised) widens or replaces it; a count of something the

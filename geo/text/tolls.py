@@ -179,8 +179,8 @@ class TollModel:
         total = sum(exps)
         return exps[0] / total, exps[1] / total, exps[2] / total
 
-    def label(self, features: tuple[str, ...]) -> str:
-        probs = self.probabilities(features)
+    def label(self, features: tuple[str, ...], probs: tuple[float, float, float] | None = None) -> str:
+        probs = probs or self.probabilities(features)
         best = max(range(3), key=probs.__getitem__)
         return KINDS[best] if best == 2 or probs[best] >= self.threshold else "none"
 
@@ -225,7 +225,8 @@ def read_counts(text: str, start: int, end: int, low: str, model: TollModel | No
         elif probs[2] < model.drop:  # the rules' reading stands unless the model is sure it is no toll
             out.append(rc)
     covered = [(rc.start, rc.end) for rc in rule_counts]
-    fresh = [(c, model.label(c.features)) for c, _ in scored if not any(a <= c.num_start < b for a, b in covered)]
+    fresh = [(c, model.label(c.features, probs)) for c, probs in scored
+             if not any(a <= c.num_start < b for a, b in covered)]
     fresh = [(c, kind) for c, kind in fresh if kind != "none"]
     # A lone person beside a stated toll is who speaks or one of those counted, not one more.
     stated = {k.kind for k in out} | {kind for c, kind in fresh if c.form != "article"}
