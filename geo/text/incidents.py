@@ -48,10 +48,11 @@ _LEXICON = {
         "airstrike airstrikes air-strike air-strikes missile missiles rocket rockets shelling shelled artillery "
         "shells mortar mortars bomb bombs bombing bombings bombed bomber bombers explosion explosions explode explodes "
         "exploded exploding explosive explosives blast blasts ied ieds grenade grenades landmine landmines "
-        "bombardment bombardments bombard bombards bombarded warplane warplanes gunship gunships",
+        "bombardment bombardments bombard bombards bombarded warplane warplanes gunship gunships chlorine sarin",
         "drone drones targeted struck strike strikes jets helicopter helicopters choppers",
         ["air strike", "air strikes", "air raid", "air raids", "drone strike", "drone strikes", "drone attack",
-         "drone attacks", "car bomb", "car bombing"]),
+         "drone attacks", "car bomb", "car bombing", "poison gas", "toxic gas", "chemical weapons",
+         "chemical attack", "nerve agent", "mustard gas", "sulfur mustard"]),
     "battle": (
         "clash clashes clashed fighting fought battle battles firefight firefights gunfight gunfights gunbattle "
         "shootout shootouts shoot-out shoot-outs ambush ambushed ambushes siege sieges besiege besieged offensive "
@@ -65,11 +66,12 @@ _LEXICON = {
         "stabbing stabbings behead beheads beheaded killings assassinate assassinates assassinated assassination "
         "rape rapes raped gang-raped torture tortured",
         "shooting shootings gunmen gunfire attack attacks attacked",
-        ["shot dead"]),
+        ["shot dead", "gunned down", "shot and killed", "hacked to death", "stabbed to death", "beaten to death",
+         "burned alive", "burnt alive"]),
     "protest": ("protest protests protesters protestors protested protesting demonstrate demonstrates "
                 "demonstration demonstrations demonstrators demonstrated demonstrating rally rallies rallied marched "
                 "marchers marching sit-in sit-ins", "", []),
-    "riot": ("riot riots rioting rioters mob mobs", "", []),
+    "riot": ("riot riots rioted rioting rioters mob mobs", "", []),
     "strategic_development": (
         "ceasefire cease-fire truce talks negotiations discussions deadlock deadlocked stalemate accord agreement "
         "withdrew withdrawn withdrawal deployed deployment arrested arrests detained detains rounded defected "
@@ -120,7 +122,8 @@ _BACKGROUND = re.compile(r"\b(?:in|over|during|throughout)\s+(?:recent|the\s+pas
                          r"(?:has|have|had)\s+(?:\w+\s+)?(?:killed|left|claimed|displaced)\b|"
                          r"\bfor\s+(?:more\s+than\s+|over\s+|nearly\s+)?(?:a|two|three|several)\s+(?:decades?|years)\b")
 _BETWEEN = re.compile(r"\bbetween\b")
-_VIOLENT_DEMONSTRATORS = re.compile(r"\b(?:threw|throwing|hurled|hurling|pelted|pelting)\s+(?:\w+\s+)?(?:stones|rocks|"
+_VIOLENT_DEMONSTRATORS = re.compile(r"\b(?:violent|violently|violence|clashing|scuffles?|scuffled|aggressive|"
+                                    r"turned\s+ugly)\b|\b(?:threw|throwing|hurled|hurling|pelted|pelting)\s+(?:\w+\s+)?(?:stones|rocks|"
                                     r"bricks|molotov|petrol\s+bombs|bottles)|\b(?:torched|vandali[sz]ed|ransacked|"
                                     r"stormed|breached|set\s+(?:fire|ablaze)|burning\s+tyres|burning\s+tires|"
                                     r"barricades?)\b")
@@ -128,6 +131,8 @@ _GENERIC = re.compile(r"\b(?:are|is|remain|remains)\s+(?:\w+\s+)?(?:common|commo
                       r"regular|widespread|endemic)\b|\b(?:often|frequently|regularly|routinely|usually|"
                       r"typically|increasingly)\s+(?:\w+\s+)?(?:target|targets|targeted|attack|attacks|hit|hits|"
                       r"kill|kills|clash|clashes)\b")
+_NOT_FIRED = re.compile(r"\s+(?:tests?|testing|launch(?:es)?|programs?|programmes?|technology|defen[cs]es?|"
+                        r"systems?|sales?|deals?)\b")
 _BLAST_WORDS = frozenset("explosion explosions explode explodes exploded exploding blast blasts".split())
 # Accidents and disasters are no political violence (ACLED codes neither): a gas blast, a plane crash.
 _ACCIDENT = re.compile(r"\b(?:accident|accidental|accidentally|crash|crashed|gas\s+leak|gas\s+cylinder|industrial|"
@@ -550,7 +555,8 @@ def _is_heading(text: str, sent: Sentence) -> bool:
     body tells, with neither the date nor the sentence an analyst would cite."""
     whole_line = (sent.start == 0 or text[sent.start - 1] == "\n") and text.startswith("\n", sent.end) \
         or sent.end == len(text)
-    return whole_line and text[sent.end - 1] not in ".!?'\"\u2019\u201d" and text.count(" ", sent.start, sent.end) < 15
+    alone = not text[:sent.start].strip() and not text[sent.end:].strip()  # the whole text heads nothing
+    return whole_line and not alone and text[sent.end - 1] not in ".!?'\"\u2019\u201d" and text.count(" ", sent.start, sent.end) < 15
 
 
 def _segments(low: str, sent: Sentence, triggers: list[_Trigger], vocabulary: frozenset[str]):
@@ -614,6 +620,8 @@ def _candidate(doc: Document, scan: _Scan, si: int, sentence: Span, start: int, 
     event_type = _event_type(triggers, counts, low, start, end)
     if _GENERIC.search(low, start, end):
         return None  # "bombings are common in Quetta": how things go there, not an event
+    if triggers and all(_NOT_FIRED.match(low, t.end) for t in triggers):
+        return None  # "missile tests", "rocket programme": weapons named, none fired at anyone
     anchors = [t.start for t in triggers] or [c.start for c in counts]
     if any(min(abs(m.start() - a) for a in anchors) <= 80 for m in _BACKGROUND.finditer(low, start, end)) \
             if anchors else False:
