@@ -124,6 +124,10 @@ def _features(tokens, i: int, j: int, value: int | None, form: str, qual: str, n
         f.append("L=" + _shape(tokens[k][2]))
     for k in range(j + 1, min(len(tokens), j + 1 + _WINDOW)):
         f.append("R=" + _shape(tokens[k][2]))
+    verb = next((tokens[k][2] for k in range(j + 1, min(len(tokens), j + 7))
+                 if tokens[k][2].endswith(("ed", "en")) or tokens[k][2] in ("died", "dead")), None)
+    if verb:
+        f.append("verb+=" + verb)  # "four officers have been arrested": what befell them
     nearest = {}
     for name, rx in (("kill", _KILL), ("wound", _WOUND)):
         right = next((k - j for k in range(j + 1, min(len(tokens), j + 13)) if rx.match(tokens[k][2])), None)
@@ -228,9 +232,11 @@ def read_counts(text: str, start: int, end: int, low: str, model: TollModel | No
     fresh = [(c, model.label(c.features, probs)) for c, probs in scored
              if not any(a <= c.num_start < b for a, b in covered)]
     fresh = [(c, kind) for c, kind in fresh if kind != "none"]
-    # A lone person beside a stated toll is who speaks or one of those counted, not one more.
-    stated = {k.kind for k in out} | {kind for c, kind in fresh if c.form != "article"}
-    fresh = [(c, kind) for c, kind in fresh if c.form != "article" or kind not in stated]
+    # A number beside a toll the rules read is another group of people (who were arrested, who speak);
+    # a lone person beside any stated toll is who speaks or one of those counted, not one more.
+    ruled = {k.kind for k in out}
+    stated = ruled | {kind for c, kind in fresh if c.form != "article"}
+    fresh = [(c, kind) for c, kind in fresh if kind not in (stated if c.form == "article" else ruled)]
     out.extend(_groups(fresh, text, low))
     out.sort(key=lambda c: c.start)
     return out
