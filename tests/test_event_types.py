@@ -63,3 +63,13 @@ def test_the_capital_places_an_event():
                                      "capital, police said.", published=date(2024, 5, 10)))
     inc = doc.incidents[0]
     assert inc.place.name == "Mogadishu" and inc.geo_precision == 1 and inc.killed == 1
+
+
+def test_one_event_told_in_other_words_is_one_incident():
+    from geo.pipeline import default_pipeline
+    from geo.text.document import Article
+    text = ("At least 100 people were killed in a terrorist attack on a hospital in Kabul on Tuesday. "
+            "Intelligence officials said the attackers had detonated a car bomb at the gate. The attack that "
+            "killed 100 was the deadliest this year.")
+    incs = [i for i in default_pipeline()(Article("t", text, published=date(2024, 5, 10))).incidents]
+    assert len(incs) == 1 and incs[0].killed == 100 and incs[0].place.name == "Kabul"

@@ -836,8 +836,9 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
             continue  # a toll alone makes an incident only where the sentence places or dates it
         # The same event told again is looked for among the last incidents only, so that a huge text costs
         # time in proportion to its length (a retelling further back stays apart; the store merges it).
+        near = last_violent[0] if last_violent and c.sentence_index - last_violent[1] <= 2 else None
         target = next((inc for inc in itertools.islice(reversed(incidents), _RETELLING_WINDOW)
-                       if _same_event(inc, c)), None)
+                       if _same_event(inc, c, retold=inc is near)), None)
         if target is None:
             target = _new_incident(c, doc, published, dominant, gazetteer)
             incidents.append(target)
@@ -946,12 +947,13 @@ def _places_compatible(inc: Incident, c: _Candidate) -> bool:
     return not (inc.country and c.place and c.place.country and inc.country != c.place.country)
 
 
-def _same_event(inc: Incident, c: _Candidate) -> bool:
-    """Another clause telling of the same event: same type and topic, compatible place and date, and
-    not two different tolls."""
-    if inc.event_type != c.event_type or inc.topic != c.topic:
+def _same_event(inc: Incident, c: _Candidate, retold: bool = False) -> bool:
+    """Another clause telling of the same event: same type and topic (or, for the violent incident told
+    in the sentences just before, `retold` in other words), compatible place and date, and not two
+    different tolls."""
+    if inc.topic != c.topic or (inc.event_type != c.event_type and not (retold and _retold(inc, c))):
         return False
-    if inc.killed_text and c.counts:
+    if inc.killed_text and c.counts and not _same_tolls(inc, c):
         return False
     if not _places_compatible(inc, c) and not (inc.event_type == "strategic_development"
                                                and not (inc.point and c.place and c.place.has_point)):
@@ -961,6 +963,19 @@ def _same_event(inc: Incident, c: _Candidate) -> bool:
             return abs((c.date.date - inc.date).days) <= 1
         return (c.date.date.year, c.date.date.month) == (inc.date.year, inc.date.month)
     return True
+
+
+def _same_tolls(inc: Incident, c: _Candidate) -> bool:
+    """The clause repeats the incident's toll ("100 killed ... the attack that killed 100")."""
+    return all(k.value is not None and k.value == getattr(inc, k.kind) for k in c.counts)
+
+
+def _retold(inc: Incident, c: _Candidate) -> bool:
+    """A violent event told again in the next sentences in other words ("a terrorist attack" then "the
+    suicide bomber"): no toll of its own, or the same toll."""
+    placed_apart = c.place is not None and c.place.has_point and not inc.point  # a place of its own
+    return inc.event_type in VIOLENT and c.event_type in VIOLENT and "protest" not in (inc.event_type, c.event_type) \
+        and (not c.counts or _same_tolls(inc, c)) and not placed_apart
 
 
 def _join(inc: Incident, c: _Candidate) -> None:
