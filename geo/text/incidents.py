@@ -661,6 +661,10 @@ def _place(doc: Document, low: str, sentence: Span, start: int, end: int, anchor
     floor = dateline.end() if dateline else sentence.start
     best, best_key, best_prep = None, None, None
     countries: dict[str, ResolvedPlace] = {}
+    # The countries of the divisions the clause names ("Rodat district of Nangarhar province"): a town
+    # elsewhere is a namesake abroad, never where it happened.
+    divisions = {rp.place.country for rp in places if rp.place.kind in ("admin1", "admin2", "country")
+                 and rp.mention.role != "demonym" and start <= rp.mention.start < end}
     for rp in places:
         m = rp.mention
         if m.start < max(start, floor) or m.end > end or m.role == "demonym":
@@ -672,7 +676,7 @@ def _place(doc: Document, low: str, sentence: Span, start: int, end: int, anchor
         if kind == "country":
             countries.setdefault(rp.place.country, rp)
             continue
-        if kind not in _SPECIFICITY:
+        if kind not in _SPECIFICITY or (divisions and rp.place.country not in divisions):
             continue
         p = _preposition(before)
         key = (_SPECIFICITY[kind] + (1.0 if p and p not in ("of", "from") else 0.0), -abs(m.start - anchor))
