@@ -661,9 +661,9 @@ def _place(doc: Document, low: str, sentence: Span, start: int, end: int, anchor
     floor = dateline.end() if dateline else sentence.start
     best, best_key, best_prep = None, None, None
     countries: dict[str, ResolvedPlace] = {}
-    # The countries of the divisions the clause names ("Rodat district of Nangarhar province"): a town
+    # The countries of the provinces and districts the clause names ("Rodat district of Nangarhar"): a town
     # elsewhere is a namesake abroad, never where it happened.
-    divisions = {rp.place.country for rp in places if rp.place.kind in ("admin1", "admin2", "country")
+    divisions = {rp.place.country for rp in places if rp.place.kind in ("admin1", "admin2")
                  and rp.mention.role != "demonym" and start <= rp.mention.start < end}
     for rp in places:
         m = rp.mention
