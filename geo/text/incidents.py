@@ -138,7 +138,8 @@ _BLAST_WORDS = frozenset("explosion explosions explode explodes exploded explodi
 _ACCIDENT = re.compile(r"\b(?:accident|accidental|accidentally|crash|crashed|gas\s+leak|gas\s+cylinder|industrial|"
                        r"factory|furnace|boiler|short\s+circuit|warehouse|ammonium\s+nitrate|chemical\s+plant|"
                        r"volcano|earthquake|floods?|flooding|landslides?|cyclone|hurricane|typhoon|wildfires?|"
-                       r"stampede|collapsed?|derailed|capsized)\b")
+                       r"stampede|collapsed?|derailed|capsized|drowned|drowning|electrocuted|lightning|heatwave|"
+                       r"food\s+poisoning|pest\s+control|outbreak|cholera|epidemic)\b")
 _AIR = re.compile(r"\b(?:air|drone|missile|rocket|strike|struck|warplane|jet)")
 _HAND_WEAPONS = re.compile(r"\b(?:gunmen|gunfire|shot|shooting|stabbed|knife|machete|opened\s+fire|open\s+fire)\b")
 _TOPIC = (("ceasefire", re.compile(r"cease-?fire|truce", re.I)),
@@ -835,9 +836,9 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
             _continue(inc, c)
             last_violent = (inc, c.sentence_index)
             continue
-        if c.event_type is None or c.thin or not (c.triggered or c.place is not None or
-                                                  (c.date is not None and c.date.rank >= 2)):
-            continue  # a toll alone makes an incident only where the sentence places or dates it
+        if c.event_type is None or c.thin or not (c.triggered or c.place is not None or c.sentence_index <= 1
+                                                  or (c.date is not None and c.date.rank >= 2)):
+            continue  # a toll alone makes an incident where the sentence places or dates it, or in the lede
         # The same event told again is looked for among the last incidents only, so that a huge text costs
         # time in proportion to its length (a retelling further back stays apart; the store merges it).
         near = last_violent[0] if last_violent and c.sentence_index - last_violent[1] <= 2 else None
