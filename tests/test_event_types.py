@@ -73,3 +73,12 @@ def test_one_event_told_in_other_words_is_one_incident():
             "killed 100 was the deadliest this year.")
     incs = [i for i in default_pipeline()(Article("t", text, published=date(2024, 5, 10))).incidents]
     assert len(incs) == 1 and incs[0].killed == 100 and incs[0].place.name == "Kabul"
+
+
+def test_the_next_sentence_places_an_unplaced_event():
+    from geo.pipeline import default_pipeline
+    from geo.text.document import Article
+    text = ("Seven people were killed in northern Kenya on Saturday when gunmen attacked a school. "
+            "The school lies on the outskirts of Lokichogio, officials said.")
+    inc = default_pipeline()(Article("t", text, published=date(2024, 5, 10))).incidents[0]
+    assert inc.place.name == "Lokichokio" and inc.point is not None and inc.killed == 7

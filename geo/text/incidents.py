@@ -402,9 +402,33 @@ def extract_incidents(doc: Document, gazetteer: Gazetteer | None = None,
     sentences = split_sentences(text)
     candidates = _candidates(doc, sentences, published, tolls)
     incidents = _assemble(candidates, doc, published, gazetteer)
+    if any(not inc.point for inc in incidents):
+        _place_from_next_sentences(incidents, doc, sentences)
     for inc in incidents:
         inc.sources = [doc.article.id]
     return incidents
+
+
+def _place_from_next_sentences(incidents: list[Incident], doc: Document, sentences: list[Sentence]) -> None:
+    """A violent incident its own sentences do not place is often placed by the next one ("... killed
+    in northern Kenya. The attack on a school in Lokichogio ..."): the most specific place of the next
+    two sentences, in the incident's country, not an agent's."""
+    low = lower_same_length(doc.text)
+    starts = [s.start for s in sentences]
+    places = [p for p in doc.places if p.place is not None]
+    place_starts = [p.mention.start for p in places]
+    for inc in incidents:
+        if inc.point or inc.event_type not in VIOLENT:
+            continue
+        si = bisect.bisect_right(starts, inc.sentences[-1].start)
+        if si >= len(sentences):
+            continue
+        last = sentences[min(si + 1, len(sentences) - 1)]
+        span = Span(sentences[si].start, last.end, doc.text[sentences[si].start:last.end])
+        near = places[bisect.bisect_left(place_starts, span.start):bisect.bisect_left(place_starts, span.end)]
+        place, precision = _place(doc, low, span, span.start, span.end, span.start, near)
+        if place is not None and place.has_point and (inc.country is None or place.country == inc.country):
+            inc.place, inc.geo_precision = place, precision
 
 
 # -- candidates ----------------------------------------------------------------------------------
