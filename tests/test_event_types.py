@@ -82,3 +82,14 @@ def test_the_next_sentence_places_an_unplaced_event():
             "The school lies on the outskirts of Lokichogio, officials said.")
     inc = default_pipeline()(Article("t", text, published=date(2024, 5, 10))).incidents[0]
     assert inc.place.name == "Lokichokio" and inc.point is not None and inc.killed == 7
+
+
+@pytest.mark.parametrize("text, place", [
+    ("Gunmen killed 12 villagers in Zamfara State on Sunday, police in Abuja said.", "Zamfara"),
+    ("An airstrike killed 5 people in a village in Kunduz province, a spokesman in Kabul said.", "Kunduz"),
+])
+def test_where_the_source_speaks_is_not_where_it_happened(text, place):
+    from geo.pipeline import default_pipeline
+    from geo.text.document import Article
+    inc = default_pipeline()(Article("t", text, published=date(2024, 5, 10))).incidents[0]
+    assert inc.place.name == place and inc.geo_precision == 3

@@ -234,9 +234,11 @@ _VOCABULARY = (_TRIGGER_KEYS | _CASUALTY_WORDS | _DISPUTE_WORDS | _DATE_WORDS | 
                | _GROUP_WORDS | _FORCE_WORDS | _AGENT_WORDS | _BREAK_WORDS)
 _PASSIVE_AUX = re.compile(r"\b(?:are|is|was|were|been|be|being)\s+$", re.IGNORECASE)
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
-_SOURCE_WORDS = frozenset("witnesses officials residents police sources medics doctors activists journalists "
-                          "paramedics rescuers ministry army military government authorities spokesman "
-                          "spokeswoman governor mayor".split())
+_SOURCE_WORDS = frozenset("witnesses officials official residents police sources source medics doctors activists "
+                          "journalists paramedics rescuers ministry army military government authorities spokesman "
+                          "spokeswoman spokesperson governor mayor".split())
+_SAID_AFTER = re.compile(r"(?:\s+(?:on|late|early)\s+\w+)?,?\s+(?:said|says|told|tell|reported|report|confirmed|"
+                         r"stated|announced|added)\b")
 _PRONOUNS = frozenset("he she it they we i who which this that there one".split())
 
 
@@ -695,7 +697,7 @@ def _place(doc: Document, low: str, sentence: Span, start: int, end: int, anchor
         if m.start < max(start, floor) or m.end > end or m.role == "demonym":
             continue
         before = _words_before(low, m.start)
-        if _is_agent(before) or _ORG_AFTER.match(text, m.end):
+        if _is_agent(before) or _ORG_AFTER.match(text, m.end) or _where_a_source_speaks(before, low, m.end):
             continue
         kind = rp.place.kind
         if kind == "country":
@@ -729,6 +731,12 @@ def _words_before(low: str, at: int, floor: int = 0, width: int = 60) -> list[st
     """The words in the `width` characters before a position (not before `floor`), nearest first,
     without their punctuation."""
     return [w.strip(".,;:'\"()\u2019\u201c\u201d") for w in reversed(low[max(floor, at - width):at].split())]
+
+
+def _where_a_source_speaks(before: list[str], low: str, end: int) -> bool:
+    """"officials in Kyiv said", "a spokesman in Kabul told": where the news is told, not where it happened."""
+    return len(before) >= 2 and before[0] in ("in", "from", "at") and \
+        any(w in _SOURCE_WORDS for w in before[1:4]) and bool(_SAID_AFTER.match(low, end))
 
 
 def _is_agent(before: list[str]) -> bool:
