@@ -93,3 +93,10 @@ def test_where_the_source_speaks_is_not_where_it_happened(text, place):
     from geo.text.document import Article
     inc = default_pipeline()(Article("t", text, published=date(2024, 5, 10))).incidents[0]
     assert inc.place.name == place and inc.geo_precision == 3
+
+
+def test_weapons_found_and_territory_taken(types):
+    assert types("Police discovered a cache of grenades and ammunition near Cuttack on Monday.") == \
+        ["strategic_development"]
+    assert types("Government forces regained control of the town of Shoqra on Sunday.") == ["battle"]
+    assert types("Police fired tear gas at crowds in Kowloon on Tuesday.") == ["protest"]

@@ -70,7 +70,7 @@ VICTIM_WORDS = {
                  "refugees farmer farmers passenger passengers family families boy boys girl girls teenager "
                  "teenagers worker workers patients",
     "soldiers": "soldier soldiers troop troops personnel servicemen servicemembers marines army military",
-    "police": "police policeman policemen policewoman officers officer guards guard",
+    "police": "police policeman policemen policewoman officers officer guards guard security",
     "militants": "militant militants fighter fighters insurgent insurgents rebel rebels gunmen gunman attackers "
                  "bandit bandits jihadist jihadists terrorists vigilante vigilantes militiamen volunteers assailants",
     "protesters": "protester protesters demonstrator demonstrators",

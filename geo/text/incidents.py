@@ -59,7 +59,8 @@ _LEXICON = {
         "overran overrun overruns recapture recaptures recaptured capture captures captured skirmish skirmishes",
         "",
         ["exchange of fire", "exchanges of fire", "exchanged fire", "cross-border fire", "gun battle",
-         "gun battles"]),
+         "gun battles", "regained control", "regained territory", "regain territory", "taken over", "took over",
+         "pushed out", "drove out", "driven out"]),
     "violence_against_civilians": (
         "massacre massacres massacred abduct abducts abducted abduction abductions kidnap kidnaps kidnapped "
         "kidnapping kidnappings execute executes executed execution executions lynch lynches lynched lynching "
@@ -70,12 +71,13 @@ _LEXICON = {
          "burned alive", "burnt alive"]),
     "protest": ("protest protests protesters protestors protested protesting demonstrate demonstrates "
                 "demonstration demonstrations demonstrators demonstrated demonstrating rally rallies rallied marched "
-                "marchers marching sit-in sit-ins", "", []),
+                "marchers marching sit-in sit-ins die-in", "",
+                ["tear gas", "teargas", "rubber bullets", "water cannon"]),
     "riot": ("riot riots rioted rioting rioters mob mobs", "", []),
     "strategic_development": (
         "ceasefire cease-fire truce talks negotiations discussions deadlock deadlocked stalemate accord agreement "
         "withdrew withdrawn withdrawal deployed deployment arrested arrests detained detains rounded defected "
-        "defection looted looting looters cache stash defused confiscated reinforced reinforcements",
+        "defection looted looting looters cache stash defused confiscated reinforced reinforcements surrendered",
         "seized",
         ["border closure", "border closures", "closed the border", "set up", "took control", "taken control",
          "seized control", "pulled out", "pulled back", "prisoner swap", "prisoner exchange", "in exchange for",
@@ -133,6 +135,8 @@ _GENERIC = re.compile(r"\b(?:are|is|remain|remains)\s+(?:\w+\s+)?(?:common|commo
                       r"kill|kills|clash|clashes)\b")
 _NOT_FIRED = re.compile(r"\s+(?:tests?|testing|launch(?:es)?|programs?|programmes?|technology|defen[cs]es?|"
                         r"systems?|sales?|deals?)\b")
+_WEAPONS_FOUND = re.compile(r"\b(?:found|discovered|seized|confiscated|recovered|intercepted|defused|cleared|"
+                            r"uncovered|cache|caches|stash|haul|displayed?|smuggl\w*)\b")
 _BLAST_WORDS = frozenset("explosion explosions explode explodes exploded exploding blast blasts".split())
 # Accidents and disasters are no political violence (ACLED codes neither): a gas blast, a plane crash.
 _ACCIDENT = re.compile(r"\b(?:accident|accidental|accidentally|crash|crashed|gas\s+leak|gas\s+cylinder|industrial|"
@@ -617,6 +621,10 @@ def _event_type(triggers: list[_Trigger], counts: list[Count], low: str, start: 
     for event_type in ("explosion_remote_violence", "battle", "violence_against_civilians"):
         if event_type in strong:
             return event_type
+    if "explosion_remote_violence" in types and not counts and types <= {"explosion_remote_violence",
+                                                                          "strategic_development"} \
+            and _WEAPONS_FOUND.search(low, start, end):
+        return "strategic_development"  # grenades found, mines cleared: weapons kept from use (ACLED)
     if types <= {"strategic_development"} and any(c.value for c in counts):
         types = set()  # "arrested over the killing of 10": the killing is the event
     if types & VIOLENT:
