@@ -617,14 +617,14 @@ def _event_type(triggers: list[_Trigger], counts: list[Count], low: str, start: 
         # ACLED: demonstrators who clash, burn, vandalise or storm make it a violent demonstration, a riot
         violent = "riot" in types or "battle" in types or _VIOLENT_DEMONSTRATORS.search(low, start, end)
         return "riot" if violent else "protest"
-    strong = {t.event_type for t in triggers if not t.weak}
-    for event_type in ("explosion_remote_violence", "battle", "violence_against_civilians"):
-        if event_type in strong:
-            return event_type
     if "explosion_remote_violence" in types and not counts and types <= {"explosion_remote_violence",
                                                                           "strategic_development"} \
             and _WEAPONS_FOUND.search(low, start, end):
         return "strategic_development"  # grenades found, mines cleared: weapons kept from use (ACLED)
+    strong = {t.event_type for t in triggers if not t.weak}
+    for event_type in ("explosion_remote_violence", "battle", "violence_against_civilians"):
+        if event_type in strong:
+            return event_type
     if types <= {"strategic_development"} and any(c.value for c in counts):
         types = set()  # "arrested over the killing of 10": the killing is the event
     if types & VIOLENT:
