@@ -54,6 +54,9 @@ _ANOTHER = re.compile(r"\banother\s+(?:[\w'\u2019-]+\s+){0,2}?(?:has\s+|had\s+)?
                       r"was\s+shot\s+dead|succumbed|was\s+wounded|was\s+injured)\b")
 _NONE = re.compile(r"\b(?:no\s+(?:one|deaths|casualties|fatalities|injuries)|nobody)\b(?:[^.]{0,30}?"
                    r"(?P<verb>killed|hurt|injured|wounded|dead))?")
+_VERB_TAKES_OBJECT = re.compile(rf"\s+(?:{QUALIFIER}\s+)?(?:\d|(?:{_WORD_NUM})\b|(?:a|an|the|his|her|their|"
+                                rf"dozens|scores|hundreds|several|many)\s)")
+_AUX_WORD = re.compile(r"\b(?:were|are|was|is|been|being|got)\b")
 _GROUP_BEFORE = re.compile(rf"{_Q_NUM}(?:\s+{_NP_WORD}){{0,4}}\s*(?:,|,?\s+and)\s+$")
 _GROUP_AFTER = re.compile(rf"\s*(?:,|,?\s+and)\s+{_Q_NUM}(?P<np>(?:\s+{_NP_WORD}){{1,3}})")
 _AUX_AFTER = re.compile(r"\s+(?:were|are|was|is|have|has|had|got|remain|remained)\b")
@@ -150,6 +153,8 @@ def find_counts(text: str, start: int, end: int, low: str | None = None) -> list
         found.extend(Count(k, 0, 0, 0, m.start(), m.end(), original[m.start():m.end()]) for k in kinds)
         taken.append((m.start(), m.end()))
     for m in _PASSIVE.finditer(text, start, end):
+        if _VERB_TAKES_OBJECT.match(text, m.end()) and not _AUX_WORD.search(text, m.start("num"), m.start("verb")):
+            continue  # "two suicide bombers killed at least 35": who killed, not who died
         if free(m.start("num"), m.end("num")):
             _add_group(found, taken, text, m, start, original)
     for m in _ACTIVE.finditer(text, start, end):

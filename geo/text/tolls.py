@@ -243,7 +243,10 @@ def read_counts(text: str, start: int, end: int, low: str, model: TollModel | No
     ruled = {k.kind for k in out}
     lone = ("article", "singular")
     stated = ruled | {kind for c, kind in fresh if c.form not in lone}
-    fresh = [(c, kind) for c, kind in fresh if kind not in (stated if c.form in lone else ruled)]
+    grouped = {id(c) for (c, kind), (d, other) in zip(fresh, fresh[1:])  # "a judge and seven relatives"
+               if kind == other and c.form == "article" and _JOIN.match(low[c.end:d.start])}
+    fresh = [(c, kind) for c, kind in fresh
+             if kind not in (stated if c.form in lone and id(c) not in grouped else ruled)]
     fresh = [(c, kind) for n, (c, kind) in enumerate(fresh)  # "a reporter was killed": one person, said once
              if not (c.form == "singular" and any(d.form == "article" and k == kind for d, k in fresh[:n]))]
     out.extend(_groups(fresh, text, low))
