@@ -23,10 +23,11 @@ VAGUE = {"dozens": (12, 12, None), "a dozen": (12, 12, 12), "scores": (20, 20, N
          "some": (None, 1, None), "a handful": (None, 2, None)}
 IMPLAUSIBLE = 500_000  # more killed or wounded than this in one incident is a misreading or a typo
 
+_RANGE = re.compile(r"(\d{1,3})\s?[-\u2013]\s?(\d{1,3})")
 _WORD_NUM = (r"(?:(?:%s)(?:[-\s](?:%s))?|%s)(?:\s+hundred(?:\s+and\s+(?:%s))?)?"
              % ("|".join(_TENS), "|".join(_UNITS[1:10]), "|".join(sorted(_UNITS, key=len, reverse=True)),
                 "|".join(_TENS + sorted(_UNITS[1:], key=len, reverse=True))))
-NUMBER = (r"(?:\d{1,3}(?:,\d{3})+|\d+|a\s+hundred|one\s+hundred|a\s+dozen|a\s+handful|a\s+few|a\s+number|"
+NUMBER = (r"(?:\d{1,3}\s?[-\u2013]\s?\d{1,3}(?![\d,])|\d{1,3}(?:,\d{3})+|\d+|a\s+hundred|one\s+hundred|a\s+dozen|a\s+handful|a\s+few|a\s+number|"
           r"dozens|hundreds|thousands|scores|several|many|" + _WORD_NUM + r")")
 QUALIFIER = (r"(?:at\s+least|more\s+than|over|nearly|almost|about|around|approximately|roughly|an\s+estimated|"
              r"a\s+total\s+of|up\s+to|as\s+many\s+as|fewer\s+than|less\s+than|at\s+most|another|some)")
@@ -101,6 +102,10 @@ class Count:
 
 def parse_number(words: str) -> tuple[int | None, int | None, int | None]:
     """(value, low, high) of a number written in digits or words: "23", "twenty-three", "dozens"."""
+    span = _RANGE.fullmatch(words.strip())
+    if span:  # "5-6 people": the lower as the count, both as the range (UCDP's low and high)
+        low, high = sorted((int(span.group(1)), int(span.group(2))))
+        return low, low, high
     w = " ".join(words.lower().replace("-", " ").split())
     if w in VAGUE:
         return VAGUE[w]
