@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from geo.store import Store
 from geo.watch import SourceSpec, Watcher, WatchError, read_sources_file, source_status, sync_sources
 from geo.watch import tables
-from geo.watch.sources import backoff_delay, parse_interval, poll_source
+from geo.watch.polling import backoff_delay, poll_source
+from geo.watch.sources import parse_interval
 from watch_servers import Clock, feeds, page, watch_url  # noqa: F401 (fixtures)
 
 

@@ -15,7 +15,7 @@ from . import tables
 from .alerts import Alert, match_new_incidents
 from .areas import AreaIndex, list_areas
 from .outbox import DeliveryReport, Deliverer, deliver_due, next_due
-from .sources import Fetcher, PollResult, poll_due
+from .polling import Fetcher, PollResult, poll_due
 from .tables import areas, sources
 
 RESCAN_S = 30.0
