@@ -16,7 +16,8 @@ from geo.text.document import Article
 from geo.watch import (AreaError, AreaIndex, Deliverer, SmtpSettings, SourceSpec, Watcher, box_area, circle_area,
                        deliver_due, mark_read, match_new_incidents, polygon_area, receivers, recent_alerts, region_area,
                        remove_area, save_area, sync_sources)
-from geo.watch.areas import IncidentFacts, area_history
+from geo.watch.areas import area_history
+from geo.watch.matching import IncidentFacts
 from geo.watch.channels import email_message, webhook_body
 from watch_servers import ARTICLES, Clock, SmtpSink, WebhookReceiver, feeds, watch_url  # noqa: F401 (fixtures)
 

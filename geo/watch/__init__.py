@@ -5,9 +5,10 @@ against the areas and can be called after any write (an ingest, a correction); t
 store beside its own and are created on first use.
 """
 from .alerts import Alert, mark_read, match_new_incidents, recent_alerts
-from .areas import AreaError, AreaIndex, WatchArea, box_area, circle_area, list_areas, polygon_area, region_area, \
-    remove_area, save_area
+from .areas import AreaError, WatchArea, box_area, circle_area, list_areas, polygon_area, region_area, remove_area, \
+    save_area
 from .channels import SmtpSettings
+from .matching import AreaIndex
 from .outbox import Deliverer, deliver_due, receivers
 from .sources import SourceSpec, WatchError, read_sources_file, source_status, sync_sources
 from .watcher import Watcher

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from ..store import incidents
 from . import tables
-from .areas import AreaIndex, IncidentFacts, WatchArea, list_areas, postgis_matches
+from .areas import WatchArea, list_areas
+from .matching import AreaIndex, IncidentFacts, postgis_matches
 from .tables import WATERMARK, alert_reads, alerts, outbox
 
 # Incidents written up to this long before the last one seen are read again: a writer whose clock lags,

@@ -2,22 +2,19 @@
 
 An area is a polygon (drawn, or a W,S,E,N box), a point with a radius, or a region (a country, or one of
 its first-level divisions). Areas are kept in the store with their owner; every change is audited with
-the values before and after. `AreaIndex` matches incidents against many areas at once through a
-shapely STRtree (an R-tree in memory), so 10,000 areas against 1,000 incidents is a few tree queries.
+the values before and after. `matching` finds the areas an incident lies in.
 """
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
-import numpy as np
 import pandas as pd
 import shapely
 import sqlalchemy as sa
 
-from ..places.geodesy import EARTH_KM, km
+from ..places.geodesy import EARTH_KM
 from ..store.auth import PermissionDenied
 from . import tables
 from .tables import area_audit, areas
@@ -129,7 +126,7 @@ def _require_editor(store) -> None:
                                "ask an admin for the editor role")
 
 
-def _row(area: WatchArea) -> dict:
+def row_values(area: WatchArea) -> dict:
     return {"name": area.name.strip(), "kind": area.kind,
             "geojson": json.dumps(area.geojson) if area.geojson else None, "lat": area.lat, "lon": area.lon,
             "radius_km": area.radius_km, "country": area.country, "admin1": area.admin1,
@@ -137,7 +134,7 @@ def _row(area: WatchArea) -> dict:
             "webhook": area.webhook or None, "email": area.email or None}
 
 
-def _area(row) -> WatchArea:
+def from_row(row) -> WatchArea:
     m = row._mapping
     return WatchArea(m["name"], m["kind"], json.loads(m["geojson"]) if m["geojson"] else None, m["lat"], m["lon"],
                      m["radius_km"], m["country"], m["admin1"],
@@ -151,7 +148,7 @@ def save_area(store, area: WatchArea, expected_version: int | None = None) -> Wa
     _require_editor(store)
     tables.ensure(store)
     area = checked(area)
-    values = _row(area)
+    values = row_values(area)
     at = tables.now()
     with store.write() as conn:
         old = conn.execute(sa.select(areas).where(areas.c.name == values["name"])).first()
@@ -165,10 +162,10 @@ def save_area(store, area: WatchArea, expected_version: int | None = None) -> Wa
                                 f"{expected_version}, now {old.version}); reload it")
             conn.execute(areas.update().where(areas.c.fid == old.fid).values(**values, version=old.version + 1,
                                                                              updated_at=at))
-            before = json.dumps(_audit_values(_area(old)))
+            before = json.dumps(_audit_values(from_row(old)))
         if store.dialect == "postgresql":
             tables.set_search_shapes(conn, [(values["name"], search_shape(area))])
-        saved = _area(conn.execute(sa.select(areas).where(areas.c.name == values["name"])).one())
+        saved = from_row(conn.execute(sa.select(areas).where(areas.c.name == values["name"])).one())
         conn.execute(area_audit.insert().values(area=saved.name, action="add" if old is None else "edit",
                                                 before=before, after=json.dumps(_audit_values(saved)),
                                                 who=store.user.name, at=at))
@@ -184,7 +181,7 @@ def remove_area(store, name: str) -> None:
             raise AreaError(f"no watch area named {name!r}")
         conn.execute(areas.delete().where(areas.c.fid == old.fid))
         conn.execute(area_audit.insert().values(area=name, action="remove", before=json.dumps(
-            _audit_values(_area(old))), after=None, who=store.user.name, at=tables.now()))
+            _audit_values(from_row(old))), after=None, who=store.user.name, at=tables.now()))
 
 
 def _audit_values(area: WatchArea) -> dict:
@@ -194,7 +191,7 @@ def _audit_values(area: WatchArea) -> dict:
 def list_areas(store) -> list[WatchArea]:
     tables.ensure(store)
     with store.read() as conn:
-        return [_area(r) for r in conn.execute(sa.select(areas).order_by(areas.c.name))]
+        return [from_row(r) for r in conn.execute(sa.select(areas).order_by(areas.c.name))]
 
 
 def area_history(store, name: str | None = None) -> pd.DataFrame:
@@ -208,88 +205,7 @@ def area_history(store, name: str | None = None) -> pd.DataFrame:
     return pd.DataFrame([r._mapping for r in rows], columns=[c.name for c in area_audit.c])
 
 
-# -- matching --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class IncidentFacts:
-    """What matching needs of an incident."""
-
-    incident_id: str
-    event_type: str
-    lat: float | None
-    lon: float | None
-    country: str | None
-    admin1: str | None
-    casualties: int                            # killed + wounded, unknown counted as 0
-
-
-@dataclass
-class AreaIndex:
-    """Many areas, ready to match incidents: an STRtree over polygons and circles' bounding boxes, and
-    regions by country code."""
-
-    areas: list[WatchArea]
-    _shapes: list = field(default_factory=list, repr=False)
-    _owners: list[WatchArea] = field(default_factory=list, repr=False)
-    _regions: dict[str, list[WatchArea]] = field(default_factory=dict, repr=False)
-    _tree: shapely.STRtree | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        for area in self.areas:
-            if area.kind == "region":
-                self._regions.setdefault(area.country.upper(), []).append(area)
-            else:
-                self._shapes.append(search_shape(area))
-                self._owners.append(area)
-        self._tree = shapely.STRtree(self._shapes) if self._shapes else None
-
-    def matches(self, found: Iterable[IncidentFacts]) -> list[tuple[WatchArea, IncidentFacts]]:
-        """Every (area, incident) where the incident lies in the area and is of a type and toll it wants."""
-        found = list(found)
-        pairs: list[tuple[WatchArea, IncidentFacts]] = []
-        located = [f for f in found if f.lat is not None and f.lon is not None]
-        if self._tree is not None and located:
-            points = shapely.points(np.array([f.lon for f in located]), np.array([f.lat for f in located]))
-            hits, shapes = self._tree.query(points, predicate="intersects")
-            for i, j in zip(hits.tolist(), shapes.tolist()):
-                area, facts = self._owners[j], located[i]
-                if area.kind == "circle" and km((area.lat, area.lon), (facts.lat, facts.lon)) > area.radius_km:
-                    continue
-                pairs.append((area, facts))
-        for facts in found:
-            for area in self._regions.get((facts.country or "").upper(), ()):
-                if area.admin1 is None or (facts.admin1 or "").casefold() == area.admin1.casefold():
-                    pairs.append((area, facts))
-        return [(a, f) for a, f in pairs if wants(a, f)]
-
-
-# PostGIS does the spatial part itself, through the GiST indexes of both tables: polygons and circles' boxes
-# that hold the incident's point (the circle's exact distance on the same sphere as `km`), and regions.
-_POSTGIS_MATCHES = sa.text("""
-SELECT a.fid, i.incident_id FROM incidents i JOIN watch_areas a ON ST_Intersects(a.geom, i.geom)
- WHERE i.incident_id IN :ids AND (a.kind <> 'circle' OR ST_DWithin(
-       ST_SetSRID(ST_MakePoint(a.lon, a.lat), 4326)::geography, i.geom::geography, a.radius_km * 1000, false))
-UNION ALL
-SELECT a.fid, i.incident_id FROM incidents i JOIN watch_areas a
-    ON a.kind = 'region' AND a.country = upper(i.country) AND (a.admin1 IS NULL OR lower(a.admin1) = lower(i.admin1))
- WHERE i.incident_id IN :ids""").bindparams(sa.bindparam("ids", expanding=True))
-
-
-def postgis_matches(conn: sa.Connection, found: dict[str, IncidentFacts]) -> list[tuple[WatchArea, IncidentFacts]]:
-    """`AreaIndex.matches` done by PostGIS for the incidents `found` (by id)."""
-    if not found:
-        return []
-    hits = conn.execute(_POSTGIS_MATCHES, {"ids": list(found)}).all()
-    fids = sorted({fid for fid, _ in hits})
-    by_fid = {r.fid: _area(r) for r in conn.execute(sa.select(areas).where(areas.c.fid.in_(fids)))} if fids else {}
-    pairs = [(by_fid[fid], found[incident]) for fid, incident in hits]
-    return [(a, f) for a, f in pairs if wants(a, f)]
-
-
-def wants(area: WatchArea, facts: IncidentFacts) -> bool:
-    """Whether the area cares about an incident of this type and toll (its place aside)."""
-    return (not area.event_types or facts.event_type in area.event_types) and facts.casualties >= area.min_casualties
-
-
+# -- shapes --------------------------------------------------------------------------------------------
 def search_shape(area: WatchArea):
     """What a spatial index holds for an area: its polygon, a circle's bounding box (the exact distance is
     tested after), nothing for a region."""

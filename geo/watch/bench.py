@@ -20,7 +20,8 @@ from pathlib import Path
 import httpx
 
 from ..text.incidents import EVENT_TYPES
-from .areas import AreaIndex, IncidentFacts, WatchArea, box_area, circle_area, region_area, search_shape
+from .areas import WatchArea, box_area, circle_area, region_area, search_shape
+from .matching import AreaIndex, IncidentFacts
 from .loopback import WebhookReceiver, free_port, serve_feeds
 
 # Where the synthetic areas and incidents are: the countries news of violence names most, and a box over
@@ -69,7 +70,7 @@ def bench_matching(n_areas: int = 10_000, n_incidents: int = 1_000, db: str | No
     from ..store import Store
     from . import tables
     from .alerts import match_new_incidents
-    from .areas import _row
+    from .areas import row_values
 
     rng = random.Random(17)
     areas = synthetic_areas(n_areas, rng)
@@ -89,7 +90,7 @@ def bench_matching(n_areas: int = 10_000, n_incidents: int = 1_000, db: str | No
         with store.write() as conn:
             for table in (tables.outbox, tables.alerts, tables.areas):
                 conn.execute(table.delete())
-            conn.execute(tables.areas.insert(), [dict(_row(a), owner="bench", version=1, updated_at=0.0)
+            conn.execute(tables.areas.insert(), [dict(row_values(a), owner="bench", version=1, updated_at=0.0)
                                                  for a in areas])
             if store.dialect == "postgresql":
                 tables.set_search_shapes(conn, [(a.name, search_shape(a)) for a in areas])
@@ -113,7 +114,8 @@ def _match_stored(store) -> int:
     import sqlalchemy as sa
 
     from ..store import incidents
-    from .areas import list_areas, postgis_matches
+    from .areas import list_areas
+    from .matching import postgis_matches
     with store.read() as conn:
         rows = conn.execute(sa.select(incidents.c.incident_id, incidents.c.event_type, incidents.c.lat,
                                       incidents.c.lon, incidents.c.country, incidents.c.admin1,

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from . import tables
 from .alerts import Alert, match_new_incidents
-from .areas import AreaIndex, list_areas
+from .areas import list_areas
+from .matching import AreaIndex
 from .outbox import DeliveryReport, Deliverer, deliver_due, next_due
 from .polling import Fetcher, PollResult, poll_due
 from .tables import areas, sources
