@@ -19,7 +19,7 @@ from geo.watch import (AreaError, AreaIndex, Deliverer, SmtpSettings, SourceSpec
 from geo.watch.areas import area_history
 from geo.watch.matching import IncidentFacts
 from geo.watch.channels import email_message, webhook_body
-from watch_servers import ARTICLES, Clock, SmtpSink, WebhookReceiver, feeds, watch_url  # noqa: F401 (fixtures)
+from watch_servers import ARTICLES, Clock, SmtpSink, WebhookReceiver, at_once, feeds, watch_url  # noqa: F401
 
 SAME_EVENT = ("Four people were killed and three wounded in clashes near the Chaman border crossing in Pakistan "
               "on Monday, a local official said.")
@@ -83,16 +83,7 @@ def test_two_watchers_matching_at_once_alert_once(watch_url, store, pipeline):
     for name in ("chaman", "quetta"):
         ingest(store, pipeline, ARTICLES[name])
     stores = [Store.open(watch_url) for _ in range(2)]
-    start, made = threading.Barrier(2), []
-
-    def match(s):
-        start.wait(timeout=10)
-        made.extend(match_new_incidents(s))
-    threads = [threading.Thread(target=match, args=(s,)) for s in stores]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    made = [alert for found in at_once(match_new_incidents, stores) for alert in found]
     assert len(made) == 4 and len({(a.area, a.incident_id) for a in made}) == 4
     assert len(recent_alerts(store, "ana")) == 4
     for s in stores:

@@ -13,7 +13,7 @@ from geo.watch import SourceSpec, Watcher, WatchError, read_sources_file, source
 from geo.watch import tables
 from geo.watch.polling import backoff_delay, poll_source
 from geo.watch.sources import parse_interval
-from watch_servers import Clock, feeds, page, watch_url  # noqa: F401 (fixtures)
+from watch_servers import Clock, at_once, feeds, page, watch_url  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(scope="module")
@@ -72,27 +72,14 @@ def test_two_watchers_at_once_never_ingest_one_item_twice(watch_url, feeds, coun
     watchers = [watcher(watch_url, extract) for _ in range(2)]
     sync_sources(watchers[0].store, [SourceSpec(feeds.feed_url("news"), None, 60)])
 
-    def together(work):
-        start, results = threading.Barrier(2), []
-
-        def run(w):
-            start.wait(timeout=10)
-            results.append(work(w))
-        threads = [threading.Thread(target=run, args=(w,)) for w in watchers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
-        return results
-
     # Both find the source due: its lease lets one of them poll it.
-    rounds = together(lambda w: w.round())
+    rounds = at_once(lambda w: w.round(), watchers)
     assert sorted(len(r.polled) for r in rounds) == [0, 1]
     # Both poll the feed at once (a lease that ran out mid-poll): each new item is claimed by one of them.
     feeds.items["news"] += ["goma", "quetta"]
     with watchers[0].store.read() as conn:
         row = conn.execute(sa.select(tables.sources)).one()
-    results = together(lambda w: poll_source(w.store, row, w.fetcher, w.extract, w.clock() + 120))
+    results = at_once(lambda w: poll_source(w.store, row, w.fetcher, w.extract, w.clock() + 120), watchers)
     assert sorted(r.new_items for r in results) in ([0, 2], [1, 1])
     assert watchers[0].store.counts()["articles"] == 4
     assert sorted(extract.calls.values()) == [1, 1, 1, 1]
