@@ -83,7 +83,8 @@ def _shift(part: Document, offset: int) -> None:
         rp.mention.start += offset
         rp.mention.end += offset
     spans = {id(s): s for inc in part.incidents for s in [inc.evidence, *inc.sentences]}
-    places = {id(inc.place): inc.place for inc in part.incidents if inc.place is not None and inc.place.start is not None}
+    places = {id(inc.place): inc.place for inc in part.incidents
+              if inc.place is not None and inc.place.start is not None}
     for obj in [*spans.values(), *places.values()]:
         obj.start += offset
         obj.end += offset
