@@ -27,13 +27,14 @@ _RANGE = re.compile(r"(\d{1,3})\s?[-\u2013]\s?(\d{1,3})")
 _WORD_NUM = (r"(?:(?:%s)(?:[-\s](?:%s))?|%s)(?:\s+hundred(?:\s+and\s+(?:%s))?)?"
              % ("|".join(_TENS), "|".join(_UNITS[1:10]), "|".join(sorted(_UNITS, key=len, reverse=True)),
                 "|".join(_TENS + sorted(_UNITS[1:], key=len, reverse=True))))
-NUMBER = (r"(?:\d{1,3}\s?[-\u2013]\s?\d{1,3}(?![\d,])|\d{1,3}(?:,\d{3})+|\d+|a\s+hundred|one\s+hundred|a\s+dozen|a\s+handful|a\s+few|a\s+number|"
+NUMBER = (r"(?:\d{1,3}\s?[-\u2013]\s?\d{1,3}(?![\d,])|"  # a range: "5-6"
+          r"\d{1,3}(?:,\d{3})+|\d+|a\s+hundred|one\s+hundred|a\s+dozen|a\s+handful|a\s+few|a\s+number|"
           r"dozens|hundreds|thousands|scores|several|many|" + _WORD_NUM + r")")
-QUALIFIER = (r"(?:at\s+least|more\s+than|over|nearly|almost|about|around|approximately|roughly|an\s+estimated|"
+QUALIFIER = (r"(?:at\s+least\s+another|at\s+least|more\s+than|over|nearly|almost|about|around|approximately|roughly|an\s+estimated|"
              r"a\s+total\s+of|up\s+to|as\s+many\s+as|fewer\s+than|less\s+than|at\s+most|another|some)")
 _Q_NUM = rf"(?P<qual>{QUALIFIER}\s+)?(?P<num>{NUMBER})\b"
 _KILLED = r"killed|dead|died|slain|deaths|fatalities|bodies|shot\s+dead|lost\s+their\s+lives"
-_WOUNDED = r"wounded|injured|hurt|injuries"
+_WOUNDED = r"wounded|injured|hurt|injuries|hospitali[sz]ed"
 _AUX = r"(?:(?:were|are|was|is|have\s+been|has\s+been|had\s+been|being|been|got|left|reported|later|" \
        r"confirmed|reportedly|also|all|critically|seriously|severely|fatally|badly|slightly)\s+)*"
 _NP_WORD = r"(?!(?:and|or|in|at|on|by|from|with|after|during|for|when|while|that|who|which|were|are|was|is|" \
@@ -130,7 +131,7 @@ def _bounds(qualifier: str, value: int | None, low: int | None, high: int | None
     q = " ".join(qualifier.lower().split())
     if value is None:
         return value, low, high
-    if q in ("at least", "more than", "over", "another", "some"):
+    if q in ("at least", "more than", "over", "another", "at least another", "some"):
         return value, value, None
     if q in ("up to", "as many as", "fewer than", "less than", "at most"):
         return value, None, value
@@ -183,7 +184,7 @@ def find_counts(text: str, start: int, end: int, low: str | None = None) -> list
 
 def _kind(verb: str) -> str:
     v = verb.lower()
-    return "wounded" if v.startswith(("wound", "injur", "hurt")) else "killed"
+    return "wounded" if v.startswith(("wound", "injur", "hurt", "hospital")) else "killed"
 
 
 def _victims(np: str) -> tuple[str, ...]:
@@ -220,7 +221,7 @@ def _add(found, taken, text, m, kind, original, revised=False, subset=None) -> C
     if subset is None:
         subset = bool(_SUBSET_BEFORE.search(text, max(0, s - 25), s))
     count = Count(kind, value, low, high, s, m.end(), original[s:m.end()].rstrip(), _victims(np), subset, revised,
-                  rejected, more=" ".join((m.group("qual") or "").lower().split()) == "another")
+                  rejected, more=(m.group("qual") or "").lower().rstrip().endswith("another"))
     found.append(count)
     taken.append((s, m.end()))
     return count

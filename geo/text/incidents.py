@@ -125,7 +125,8 @@ _BACKGROUND = re.compile(r"\b(?:in|over|during|throughout)\s+(?:recent|the\s+pas
                          r"\bfor\s+(?:more\s+than\s+|over\s+|nearly\s+)?(?:a|two|three|several)\s+(?:decades?|years)\b")
 _BETWEEN = re.compile(r"\bbetween\b")
 _VIOLENT_DEMONSTRATORS = re.compile(r"\b(?:violent|violently|violence|clashing|scuffles?|scuffled|aggressive|"
-                                    r"turned\s+ugly)\b|\b(?:threw|throwing|hurled|hurling|pelted|pelting)\s+(?:\w+\s+)?(?:stones|rocks|"
+                                    r"turned\s+ugly)\b|"
+                                    r"\b(?:threw|throwing|hurled|hurling|pelted|pelting)\s+(?:\w+\s+)?(?:stones|rocks|"
                                     r"bricks|molotov|petrol\s+bombs|bottles)|\b(?:torched|vandali[sz]ed|ransacked|"
                                     r"stormed|breached|set\s+(?:fire|ablaze)|burning\s+tyres|burning\s+tires|"
                                     r"barricades?)\b")
@@ -587,7 +588,8 @@ def _is_heading(text: str, sent: Sentence) -> bool:
     whole_line = (sent.start == 0 or text[sent.start - 1] == "\n") and text.startswith("\n", sent.end) \
         or sent.end == len(text)
     alone = not text[:sent.start].strip() and not text[sent.end:].strip()  # the whole text heads nothing
-    return whole_line and not alone and text[sent.end - 1] not in ".!?'\"\u2019\u201d" and text.count(" ", sent.start, sent.end) < 15
+    return whole_line and not alone and text[sent.end - 1] not in ".!?'\"\u2019\u201d" \
+        and text.count(" ", sent.start, sent.end) < 15
 
 
 def _segments(low: str, sent: Sentence, triggers: list[_Trigger], vocabulary: frozenset[str]):
@@ -971,7 +973,8 @@ def _capitals(gazetteer: Gazetteer) -> dict[str, int]:
     """Country code -> the gazetteer index of its capital (the most populous entry flagged capital)."""
     rows = gazetteer.places
     found: dict[str, int] = {}
-    for i in sorted(map(int, np.flatnonzero(np.asarray(rows["capital"]) == 1)), key=lambda i: -int(rows[i]["population"])):
+    flagged = map(int, np.flatnonzero(np.asarray(rows["capital"]) == 1))
+    for i in sorted(flagged, key=lambda i: -int(rows[i]["population"])):
         found.setdefault(gazetteer.countries[int(rows[i]["country"])], i)
     return found
 

@@ -225,8 +225,8 @@ def read_counts(text: str, start: int, end: int, low: str, model: TollModel | No
     out: list[Count] = []
     for rc in rule_counts:
         inside = [probs for c, probs in scored if rc.start <= c.num_start < rc.end]
-        if not inside or rc.value == 0:
-            out.append(rc)  # "no one was hurt", "dozens": words the rules read exactly
+        if not inside or rc.value == 0 or rc.revised:
+            out.append(rc)  # "no one was hurt", "dozens", "the toll rose to 12": what the rules read exactly
             continue
         probs = max(inside, key=lambda p: max(p[0], p[1]))
         other = "wounded" if rc.kind == "killed" else "killed"
