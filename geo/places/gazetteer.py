@@ -24,6 +24,7 @@ import shutil
 import tempfile
 
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -32,9 +33,10 @@ import marisa_trie
 import numpy as np
 
 from .normalize import fold, is_latin
+from .transliterate import ROMANISED, skeleton_key, variant_key
 
 # Bump when the index layout or the build rules change.
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "gazetteer"
 
 KINDS = ("city", "admin1", "admin2", "country", "continent", "region", "water", "feature")
@@ -45,6 +47,12 @@ PRIMARY = 1      # the place's own name (not an alternate)
 ABBREV = 2       # matches only as written, in its case ("US", "Calif.")
 DEMONYM = 4      # an adjective or people-noun naming the place ("Afghan")
 CAPITAL = 8      # the place is a national capital
+VARIANT = 16     # reached under the transliteration key of one of its names ("Deir Ezzor")
+FUZZY = 32       # reached only under the consonant skeleton of one of its names ("Tabaqa" for Tabqa)
+# Variant and skeleton keys live in the names trie behind these marks, so one trie answers all three.
+VARIANT_MARK = "\x01"
+SKELETON_MARK = "\x02"
+SKELETON_RESEMBLANCE = 0.75  # "Tabaqa" / "Al-Tabqa" 0.91, "Cauvery" / "Kavanur" 0.46
 
 PLACE_DTYPE = np.dtype([("geonameid", "<i8"), ("lat", "<f4"), ("lon", "<f4"), ("population", "<i8"),
                         ("country", "<u2"), ("admin1", "<u4"), ("kind", "u1"), ("capital", "u1")])
@@ -154,9 +162,23 @@ class _Builder:
                 if key.startswith(article) and len(key) > len(article) + 3:
                     self.keys.setdefault((key[len(article):], idx), flags & ~PRIMARY)
 
+    def add_variant_keys(self) -> None:
+        """Every name's transliteration and skeleton keys, for names written otherwise in the news."""
+        romanised = {self._country_index[iso] for iso in ROMANISED if iso in self._country_index}
+        for (key, idx), flags in list(self.keys.items()):
+            if flags & (ABBREV | DEMONYM) or self.rows[idx][4] not in romanised:
+                continue
+            variant = variant_key(key)
+            if variant:
+                self.keys.setdefault((VARIANT_MARK + variant, idx), VARIANT)
+            skeleton = skeleton_key(key)
+            if skeleton:
+                self.keys.setdefault((SKELETON_MARK + skeleton, idx), FUZZY)
+
     def write(self, out: Path, common_words: dict[str, float]) -> None:
         table = np.array(self.rows, dtype=PLACE_DTYPE)
         np.save(out / "places.npy", table)
+        self.add_variant_keys()
         trie = marisa_trie.RecordTrie("<IB", ((k, (i, f)) for (k, i), f in self.keys.items()))
         trie.save(str(out / "names.marisa"))
         with open(out / "meta.json", "w", encoding="utf-8") as f:
@@ -348,12 +370,36 @@ class Gazetteer:
                      admin1=self.admin1s[int(r["admin1"])] or None, kind=KINDS[int(r["kind"])],
                      capital=bool(r["capital"]))
 
+    def variant_hits(self, folded: str, skeleton: bool = True) -> tuple[NameHit, ...]:
+        """Places whose name is another romanisation of `folded` ("Deir Ezzor" for Dayr az Zawr); with
+        `skeleton`, those sharing only its consonants when no transliteration matches."""
+        variant = variant_key(folded)
+        hits = self.lookup(VARIANT_MARK + variant)
+        if not hits and skeleton:
+            key = skeleton_key(folded)
+            # Skeletons of odd alternate names meet anything: the place's own name must look alike too.
+            hits = tuple(h for h in self.lookup(SKELETON_MARK + key)
+                         if self._resembles(variant, h.place)) if key else ()
+        return hits
+
+    def _resembles(self, variant: str, place: int) -> bool:
+        own = variant_key(fold(self.names[place]))
+        return SequenceMatcher(None, variant, own, autojunk=False).ratio() >= SKELETON_RESEMBLANCE
+
     def search(self, query: str, limit: int = 10) -> list[Place]:
-        """Places named `query`, most populous first: the geocoder's view of the index."""
-        hits = {h.place for h in self.lookup(fold(query))} | {h.place for h in self.lookup(query.strip())}
-        idx = np.fromiter(hits, dtype=np.int64, count=len(hits))
-        ordered = idx[np.argsort(-importance(self.places[idx]), kind="stable")]
-        return [self.place(int(i)) for i in ordered[:limit]]
+        """Places named `query` under any spelling: the name as written first, then its transliteration
+        variants, then (when neither matches) consonant-skeleton matches; most important first within each.
+        The geocoder's and the dashboard's place correction's view of the index."""
+        folded = fold(query)
+        tiers = [{h.place for h in self.lookup(folded)} | {h.place for h in self.lookup(query.strip())}]
+        if folded:
+            tiers.append({h.place for h in self.variant_hits(folded)} - tiers[0])
+        out: list[Place] = []
+        for tier in tiers:
+            idx = np.fromiter(tier, dtype=np.int64, count=len(tier))
+            ordered = idx[np.argsort(-importance(self.places[idx]), kind="stable")]
+            out.extend(self.place(int(i)) for i in ordered[:limit - len(out)])
+        return out
 
 
 # By KIND_CODE: a city outranks the division of the same name ("Kabul"), a country anything.

@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from .document import Document, Mention
-from ..places.gazetteer import ABBREV, DEMONYM, KIND_CODE, Gazetteer, NameHit
+from ..places.gazetteer import ABBREV, DEMONYM, FUZZY, KIND_CODE, VARIANT, Gazetteer, NameHit
 from ..places.normalize import fold
 
 _TOKEN = re.compile(r"(?:[A-Z][a-z]{0,2}\.){2,}|[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
@@ -50,7 +50,14 @@ _FEATURE_AFTER = {"province": "admin1", "state": "admin1", "governorate": "admin
                   "oblast": "admin1", "prefecture": "admin1", "district": "admin2", "county": "admin2",
                   "city": "city", "town": "city", "village": "city"}
 _FEATURE_BEFORE = re.compile(r"\b(?:city|town|village|hamlet|suburb)\s+of\s+$", re.IGNORECASE)
+# Words around a name that say it is a place, whatever its spelling: "in X", "countryside of X", "X city".
+_CUE_BEFORE = re.compile(r"\b(?:in|at|near|from|outside|into|toward|towards|around|across|between|on|of|to|via|"
+                         r"inside|within)\s+(?:the\s+)?$", re.IGNORECASE)
+_CUE_AFTER = re.compile(r"[\s-]+(?:city|town|village|hamlet|district|sub-?district|province|governorate|region|"
+                        r"countryside|area|camp|neighbou?rhood|suburb|airport|air ?base|crossing|outskirts|"
+                        r"municipality|valley|plain|desert)\b", re.IGNORECASE)
 _SENTENCE_BREAK = frozenset('.!?\n:;"\u201c\u201d(\u2014\u2013|\u2022')
+_WEAK = VARIANT | FUZZY
 _MAJOR_KINDS = {KIND_CODE[k] for k in ("country", "admin1", "continent", "region", "water")}
 
 
@@ -181,7 +188,7 @@ class Recognizer:
         self._link_qualifiers(text, mentions)
         return mentions
 
-    def _lookup(self, text, toks, a: int, b: int, key, caps_ok) -> tuple[list[NameHit], int]:
+    def _lookup(self, text, toks, a: int, b: int, key, caps_ok, skeleton: bool) -> tuple[list[NameHit], int]:
         """Hits for tokens a..b-1 and the end offset of the name (an abbreviation may take a '.')."""
         e = toks[b - 1][1]
         if b - a == 1:
@@ -193,10 +200,17 @@ class Recognizer:
                     return dotted, e + 1
             if (tok.isupper() and not caps_ok[a]) or len(tok) <= 2:
                 return verbatim, e  # two letters name a place only as an abbreviation ("UK"), not "Al"
-            hits = [h for h in self.gaz.lookup(key(a)) if not h.flags & ABBREV]
-            return verbatim + hits, e
-        k = " ".join(key(t) for t in range(a, b))
-        return [h for h in self.gaz.lookup(k) if not h.flags & ABBREV], e
+            return verbatim + self._name_hits(key(a), skeleton), e
+        return self._name_hits(" ".join(key(t) for t in range(a, b)), skeleton), e
+
+    def _name_hits(self, k: str, skeleton: bool) -> list[NameHit]:
+        """Places named `k`, then those it is another romanisation of ("Deir Ezzor"); places sharing only
+        its consonants when nothing else matches. The resolver asks the article to support the latter."""
+        hits = [h for h in self.gaz.lookup(k) if not h.flags & ABBREV]
+        if all(self.common.get(w, 0.0) >= 3.0 for w in k.split()):
+            return hits  # English words and names ("School", "Taylor") are no one's romanisation
+        exact = {h.place for h in hits}
+        return hits + [h for h in self.gaz.variant_hits(k, skeleton=skeleton and not hits) if h.place not in exact]
 
     def _match_run(self, text, toks, i, j, key, uninformative, caps_ok, surnames) -> list[Mention]:
         out: list[Mention] = []
@@ -219,12 +233,17 @@ class Recognizer:
                 a += 1
                 continue
             found = None
-            for b in range(min(j, a + _MAX_TOKENS), a, -1):
-                if toks[b - 1][2] in CONNECTORS:
-                    continue
-                hits, end = self._lookup(text, toks, a, b, key, caps_ok)
-                if hits:
-                    found = (b, hits, end)
+            # Longest match first, under the name as written or another romanisation of it; a
+            # consonant-skeleton match only where neither matches, so "IBA-Karachi" keeps Karachi.
+            for skeleton in (False, True):
+                for b in range(min(j, a + _MAX_TOKENS), a, -1):
+                    if toks[b - 1][2] in CONNECTORS:
+                        continue
+                    hits, end = self._lookup(text, toks, a, b, key, caps_ok, skeleton)
+                    if hits:
+                        found = (b, hits, end)
+                        break
+                if found:
                     break
             if not found:
                 a += 1
@@ -243,9 +262,12 @@ class Recognizer:
                 role = "demonym" if all(h.flags & DEMONYM for h in hits) else (
                     "abbreviation" if all(h.flags & ABBREV for h in hits) else "name")
                 if role != "demonym" or self.demonyms:
-                    out.append(Mention(start, end, surface, hits, role, self._feature(text, toks, b, start)))
+                    cued = bool(_CUE_BEFORE.search(text, max(0, start - 30), start) or _CUE_AFTER.match(text, end))
+                    out.append(Mention(start, end, surface, hits, role, self._feature(text, toks, b, start),
+                                       cued=cued))
                     spans.append(b - a)
-            matched_before = bool(verdict) and verdict != "person"
+            # A skeleton or variant match is no evidence that "Barangay" in "Barangay Paciano" is a place.
+            matched_before = bool(verdict) and verdict != "person" and not all(h.flags & _WEAK for h in hits)
             a = b
         # "Michael Flores": two or three capitalised words, each a minor place at most, are a person.
         if 2 <= j - i <= 3 and out and not locative and all(w == 1 for w in spans) and \
@@ -256,11 +278,12 @@ class Recognizer:
         return out
 
     def _populous(self, hits, population: int) -> bool:
-        return any(self._population[h.place] >= population for h in hits)
+        return any(self._population[h.place] >= population for h in hits if not h.flags & _WEAK)
 
     def _major(self, hits) -> bool:
-        """Whether any reading is a country, division, region or a city of a million or a capital."""
-        return any(self._is_major[h.place] for h in hits)
+        """Whether any reading under the name as written is a country, division, region or a city of a
+        million or a capital (another romanisation is no evidence that a word is a name)."""
+        return any(self._is_major[h.place] for h in hits if not h.flags & _WEAK)
 
     def _judge(self, text, toks, i, j, a, b, hits, key, uninformative, matched_before, locative):
         """True to keep a match, "person" when it is part of a person's name, False to drop it."""

@@ -13,13 +13,20 @@ from collections import Counter
 import numpy as np
 
 from .document import Document, Mention, ResolvedPlace
-from ..places.gazetteer import DEMONYM, KIND_CODE, PRIMARY, Gazetteer, importance
+from ..places.gazetteer import DEMONYM, FUZZY, KIND_CODE, PRIMARY, VARIANT, Gazetteer, importance
 from ..places.normalize import fold
+from ..places.transliterate import variant_key
 
 _COUNTRY = KIND_CODE["country"]
 _FEATURE_KINDS = {"admin1": (KIND_CODE["admin1"],), "admin2": (KIND_CODE["admin2"], KIND_CODE["city"]),
                   "city": (KIND_CODE["city"],)}
 ALTERNATIVES = 5
+# A spelling variant ("Deir Ezzor") stands without support when the name is long enough to be specific
+# or the place prominent; a consonant-skeleton match ("Tabaqa") only inside the article's country.
+SPECIFIC_VARIANT = 8
+PROMINENT = 5.0        # importance(): a city of about 100,000, a province
+SUPPORTING_SHARE = 0.2
+NEEDS_ONE, NEEDS_BOTH = 1, 2  # of the two supports: the article's country, a cue around the mention
 
 
 class Resolver:
@@ -53,10 +60,19 @@ class Resolver:
         idx = np.fromiter((h.place for h in hits), dtype=np.int64, count=len(hits))
         rows = self.gaz.places[idx]
         flags = np.fromiter((h.flags for h in hits), dtype=np.int64, count=len(hits))
-        base = importance(rows) + 0.7 * ((flags & PRIMARY) > 0)
+        prior = importance(rows)
+        variant = (flags & VARIANT) > 0
+        fuzzy = (flags & FUZZY) > 0
+        base = prior + 0.7 * ((flags & PRIMARY) > 0) - 1.0 * variant - 2.0 * fuzzy
         if m.feature:
             base = base + 3.0 * np.isin(rows["kind"], _FEATURE_KINDS[m.feature])
-        return idx, rows, base
+        # How much support each candidate needs: none for the name as written; for a spelling variant,
+        # none when the name is specific or the place prominent, else the article's country or a cue
+        # ("in X", "X city"); for a skeleton match, both.
+        length = len(variant_key(fold(m.text)))
+        standalone = (length >= SPECIFIC_VARIANT) | ((prior >= PROMINENT) & (length >= 6))
+        needs = np.where(fuzzy, NEEDS_BOTH, np.where(variant & ~standalone, NEEDS_ONE, 0))
+        return idx, rows, base, needs
 
     def resolve(self, mentions: list[Mention]) -> list[ResolvedPlace]:
         scored = [self._candidates(m) for m in mentions]
@@ -65,9 +81,9 @@ class Resolver:
         weight: Counter = Counter()
         admin1_weight: Counter = Counter()
         seen: set[str] = set()
-        for m, (idx, rows, base) in zip(mentions, scored):
+        for m, (idx, rows, base, needs) in zip(mentions, scored):
             # Each name counts once: twenty "Dublin"s must not outvote one "Ohio".
-            if m.text in seen:
+            if m.text in seen or needs.all():
                 continue
             seen.add(m.text)
             best = int(base.argmax())
@@ -78,11 +94,13 @@ class Resolver:
         share = self._shares(weight, len(countries))
         admin1_share = self._shares(admin1_weight, len(self.gaz.admin1s))
 
-        chosen: dict[str, tuple[int, float, list]] = {}
+        chosen: dict[str, tuple[int, float, list] | None] = {}
         out: list[ResolvedPlace] = []
-        for m, (idx, rows, base) in zip(mentions, scored):
+        for m, (idx, rows, base, needs) in zip(mentions, scored):
             name = fold(m.text)
             if name in chosen and m.qualified_by is None:
+                if chosen[name] is None:
+                    continue
                 best_i, p, alts = chosen[name]  # one sense per discourse
             else:
                 score = (base + self.context_weight * np.sqrt(share[rows["country"]])
@@ -90,9 +108,17 @@ class Resolver:
                 if m.qualified_by is not None:
                     score = score + self.qualifier_weight * self._qualified(rows, mentions[m.qualified_by],
                                                                              scored[m.qualified_by])
+                if needs.any():
+                    support = ((share[rows["country"]] >= SUPPORTING_SHARE) | (admin1_share[rows["admin1"]] > 0)) \
+                        + int(m.cued or m.qualified_by is not None)
+                    score = np.where(support < needs, -np.inf, score)
+                    if np.isneginf(score).all():
+                        chosen.setdefault(name, None)  # a name the article gives no reason to believe
+                        continue
                 order = np.argsort(-score)[:ALTERNATIVES + 1]
+                order = order[np.isfinite(score[order])]
                 probs = np.exp(score[order] - score[order[0]])
-                probs = probs / np.exp(score - score[order[0]]).sum()
+                probs = probs / np.exp(score[np.isfinite(score)] - score[order[0]]).sum()
                 best_i = int(idx[order[0]])
                 p = float(probs[0])
                 alts = [(self.gaz.place(int(idx[o])), round(float(q), 3)) for o, q in zip(order[1:], probs[1:])]
@@ -111,7 +137,7 @@ class Resolver:
 
     def _qualified(self, rows, qualifier: Mention, q_scored) -> np.ndarray:
         """1 for candidates inside a place the qualifier can mean ("Springfield, Ill.")."""
-        q_idx, q_rows, _ = q_scored
+        q_rows = q_scored[1]
         q_countries = set(q_rows["country"][q_rows["kind"] == _COUNTRY].tolist())
         q_admin1 = set(q_rows["admin1"][q_rows["kind"] == KIND_CODE["admin1"]].tolist())
         return np.isin(rows["country"], list(q_countries)) | np.isin(rows["admin1"], list(q_admin1 - {0}))
