@@ -158,9 +158,11 @@ class _Builder:
             for long, short in (("saint ", "st "), ("sainte ", "ste "), ("mount ", "mt "), ("fort ", "ft ")):
                 if key.startswith(long):
                     self.keys.setdefault((short + key[len(long):], idx), flags)
+            # The article may also be dropped or written unassimilated: "Raqqah" and "Al-Raqqah" for Ar Raqqah.
             for article in ("al ", "el ", "ad ", "ar ", "as ", "an ", "ash ", "az "):
                 if key.startswith(article) and len(key) > len(article) + 3:
                     self.keys.setdefault((key[len(article):], idx), flags & ~PRIMARY)
+                    self.keys.setdefault(("al " + key[len(article):], idx), flags & ~PRIMARY)
 
     def add_variant_keys(self) -> None:
         """Every name's transliteration and skeleton keys, for names written otherwise in the news."""

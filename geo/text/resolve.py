@@ -26,7 +26,7 @@ ALTERNATIVES = 5
 SPECIFIC_VARIANT = 8
 PROMINENT = 5.0        # importance(): a city of about 100,000, a province
 SUPPORTING_SHARE = 0.2
-NEEDS_ONE, NEEDS_BOTH = 1, 2  # of the two supports: the article's country, a cue around the mention
+NEEDS_COUNTRY, NEEDS_CUE = 1, 2  # the article's country; that and a cue around the mention
 
 
 class Resolver:
@@ -66,12 +66,12 @@ class Resolver:
         base = prior + 0.7 * ((flags & PRIMARY) > 0) - 1.0 * variant - 2.0 * fuzzy
         if m.feature:
             base = base + 3.0 * np.isin(rows["kind"], _FEATURE_KINDS[m.feature])
-        # How much support each candidate needs: none for the name as written; for a spelling variant,
-        # none when the name is specific or the place prominent, else the article's country or a cue
-        # ("in X", "X city"); for a skeleton match, both.
+        # What support each candidate needs: none for the name as written; for a spelling variant, none
+        # when the name is specific or the place prominent, else the article's country; for a skeleton
+        # match, the article's country and a cue around the mention ("in X", "X city").
         length = len(variant_key(fold(m.text)))
         standalone = (length >= SPECIFIC_VARIANT) | ((prior >= PROMINENT) & (length >= 6))
-        needs = np.where(fuzzy, NEEDS_BOTH, np.where(variant & ~standalone, NEEDS_ONE, 0))
+        needs = np.where(fuzzy, NEEDS_CUE, np.where(variant & ~standalone, NEEDS_COUNTRY, 0))
         return idx, rows, base, needs
 
     def resolve(self, mentions: list[Mention]) -> list[ResolvedPlace]:
@@ -83,7 +83,7 @@ class Resolver:
         seen: set[str] = set()
         for m, (idx, rows, base, needs) in zip(mentions, scored):
             # Each name counts once: twenty "Dublin"s must not outvote one "Ohio".
-            if m.text in seen or needs.all():
+            if m.text in seen or (needs > 0).all():  # another spelling is no evidence of the country
                 continue
             seen.add(m.text)
             best = int(base.argmax())
@@ -109,8 +109,8 @@ class Resolver:
                     score = score + self.qualifier_weight * self._qualified(rows, mentions[m.qualified_by],
                                                                              scored[m.qualified_by])
                 if needs.any():
-                    support = ((share[rows["country"]] >= SUPPORTING_SHARE) | (admin1_share[rows["admin1"]] > 0)) \
-                        + int(m.cued or m.qualified_by is not None)
+                    country = (share[rows["country"]] >= SUPPORTING_SHARE) | (admin1_share[rows["admin1"]] > 0)
+                    support = np.where(country, NEEDS_COUNTRY + int(m.cued or m.qualified_by is not None), 0)
                     score = np.where(support < needs, -np.inf, score)
                     if np.isneginf(score).all():
                         chosen.setdefault(name, None)  # a name the article gives no reason to believe
