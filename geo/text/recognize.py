@@ -175,9 +175,14 @@ class Recognizer:
                     break
                 if name_like[j]:
                     j += 1
-                elif toks[j][2] in CONNECTORS and j + 1 < n and name_like[j + 1] and \
-                        text[toks[j][1]:toks[j + 1][0]] in (" ", "-"):
-                    j += 1
+                    continue
+                # Up to two connectors between names: "Bosnia and Herzegovina", "Republic of the Congo".
+                k = j
+                while k < n and k - j < 2 and toks[k][2] in CONNECTORS and \
+                        (k == j or text[toks[k - 1][1]:toks[k][0]] in (" ", "-")):
+                    k += 1
+                if j < k < n and name_like[k] and text[toks[k - 1][1]:toks[k][0]] in (" ", "-"):
+                    j = k + 1
                 else:
                     break
             mentions.extend(self._match_run(text, toks, i, j, key, uninformative, caps_ok, surnames))
@@ -212,6 +217,11 @@ class Recognizer:
         exact = {h.place for h in hits}
         return hits + [h for h in self.gaz.variant_hits(k, skeleton=skeleton and not hits) if h.place not in exact]
 
+    def _opens_name(self, toks, i: int, j: int, key) -> bool:
+        """Whether a common word opens a longer name as written: "NEW YORK", "The Hague"."""
+        return any(self.gaz.lookup(" ".join(key(t) for t in range(i, b)))
+                   for b in range(min(j, i + _MAX_TOKENS), i + 1, -1) if toks[b - 1][2] not in CONNECTORS)
+
     def _match_run(self, text, toks, i, j, key, uninformative, caps_ok, surnames) -> list[Mention]:
         out: list[Mention] = []
         # A title before the run makes the run a person's name.
@@ -221,7 +231,7 @@ class Recognizer:
             return out
         # Sentence-opening function words ("In", "But") are not part of the name that follows.
         while i < j - 1 and uninformative[i] and self.common.get(key(i), 0) >= 5.5 and not self._major(
-                self.gaz.lookup(key(i))):
+                self.gaz.lookup(key(i))) and not self._opens_name(toks, i, j, key):
             i += 1
         prev_word = text[max(0, toks[i][0] - 12):toks[i][0]].split()
         locative = bool(prev_word) and prev_word[-1].lower() in _LOCATIVE

@@ -13,6 +13,7 @@ from collections import Counter
 import numpy as np
 
 from .document import Document, Mention, ResolvedPlace
+from ..places.geodesy import km_matrix
 from ..places.gazetteer import DEMONYM, FUZZY, KIND_CODE, PRIMARY, VARIANT, Gazetteer, importance
 from ..places.normalize import fold
 from ..places.transliterate import variant_key
@@ -26,6 +27,8 @@ ALTERNATIVES = 5
 SPECIFIC_VARIANT = 8
 PROMINENT = 5.0        # importance(): a city of about 100,000, a province
 SUPPORTING_SHARE = 0.2
+COHERENCE_TOP = 10    # readings of each other name that lend closeness
+COHERENCE_KM = 400.0
 NEEDS_COUNTRY, NEEDS_CUE = 1, 2  # the article's country; that and a cue around the mention
 
 
@@ -33,11 +36,12 @@ class Resolver:
     """Pipeline component: fills `doc.places` from `doc.mentions`."""
 
     def __init__(self, gazetteer: Gazetteer, context_weight: float = 3.0, admin1_weight: float = 2.0,
-                 qualifier_weight: float = 6.0) -> None:
+                 qualifier_weight: float = 6.0, coherence_weight: float = 8.0) -> None:
         self.gaz = gazetteer
         self.context_weight = context_weight
         self.admin1_weight = admin1_weight
         self.qualifier_weight = qualifier_weight
+        self.coherence_weight = coherence_weight
         self._cache: dict[tuple, tuple] = {}
 
     def __call__(self, doc: Document) -> Document:
@@ -94,37 +98,67 @@ class Resolver:
         share = self._shares(weight, len(countries))
         admin1_share = self._shares(admin1_weight, len(self.gaz.admin1s))
 
-        chosen: dict[str, tuple[int, float, list] | None] = {}
+        # Each name (or qualified mention) scored once: prominence, the article's countries and divisions,
+        # a qualifier; candidates the article does not support for their spelling are ruled out.
+        groups: dict[tuple, int] = {}
+        for k, m in enumerate(mentions):
+            groups.setdefault((fold(m.text), k if m.qualified_by is not None else -1), k)
+        scores: dict[int, np.ndarray] = {}
+        for k in groups.values():
+            m = mentions[k]
+            idx, rows, base, needs = scored[k]
+            score = (base + self.context_weight * np.sqrt(share[rows["country"]])
+                     + self.admin1_weight * np.sqrt(admin1_share[rows["admin1"]]))
+            if m.qualified_by is not None:
+                score = score + self.qualifier_weight * self._qualified(rows, scored[m.qualified_by])
+            if needs.any():
+                country = (share[rows["country"]] >= SUPPORTING_SHARE) | (admin1_share[rows["admin1"]] > 0)
+                support = np.where(country, NEEDS_COUNTRY + int(m.cued or m.qualified_by is not None), 0)
+                score = np.where(support < needs, -np.inf, score)
+            if np.isfinite(score).any():  # else a name the article gives no reason to believe
+                scores[k] = score
+        if self.coherence_weight and len(scores) > 1:
+            self._add_coherence(mentions, scored, scores)
+
         out: list[ResolvedPlace] = []
-        for m, (idx, rows, base, needs) in zip(mentions, scored):
-            name = fold(m.text)
-            if name in chosen and m.qualified_by is None:
-                if chosen[name] is None:
-                    continue
-                best_i, p, alts = chosen[name]  # one sense per discourse
-            else:
-                score = (base + self.context_weight * np.sqrt(share[rows["country"]])
-                         + self.admin1_weight * np.sqrt(admin1_share[rows["admin1"]]))
-                if m.qualified_by is not None:
-                    score = score + self.qualifier_weight * self._qualified(rows, mentions[m.qualified_by],
-                                                                             scored[m.qualified_by])
-                if needs.any():
-                    country = (share[rows["country"]] >= SUPPORTING_SHARE) | (admin1_share[rows["admin1"]] > 0)
-                    support = np.where(country, NEEDS_COUNTRY + int(m.cued or m.qualified_by is not None), 0)
-                    score = np.where(support < needs, -np.inf, score)
-                    if np.isneginf(score).all():
-                        chosen.setdefault(name, None)  # a name the article gives no reason to believe
-                        continue
-                order = np.argsort(-score)[:ALTERNATIVES + 1]
-                order = order[np.isfinite(score[order])]
-                probs = np.exp(score[order] - score[order[0]])
-                probs = probs / np.exp(score[np.isfinite(score)] - score[order[0]]).sum()
-                best_i = int(idx[order[0]])
-                p = float(probs[0])
-                alts = [(self.gaz.place(int(idx[o])), round(float(q), 3)) for o, q in zip(order[1:], probs[1:])]
-                chosen.setdefault(name, (best_i, p, alts))
-            out.append(ResolvedPlace(m, self.gaz.place(best_i), p, alts))
+        for k, m in enumerate(mentions):
+            g = groups[(fold(m.text), k if m.qualified_by is not None else -1)]
+            if g not in scores:
+                continue
+            idx, score = scored[g][0], scores[g]
+            order = np.argsort(-score)[:ALTERNATIVES + 1]
+            order = order[np.isfinite(score[order])]
+            probs = np.exp(score[order] - score[order[0]])
+            probs = probs / np.exp(score[np.isfinite(score)] - score[order[0]]).sum()
+            alts = [(self.gaz.place(int(idx[o])), round(float(q), 3)) for o, q in zip(order[1:], probs[1:])]
+            out.append(ResolvedPlace(m, self.gaz.place(int(idx[order[0]])), float(probs[0]), alts))
         return out
+
+    def _add_coherence(self, mentions, scored, scores: dict[int, np.ndarray]) -> None:
+        """Spatial coherence: a reading near the likely readings of the article's other names gains
+        ("Dublin" beside "Ohio" is Dublin, Ohio). Each other name lends its top readings, weighted by
+        their probability, a closeness that halves every COHERENCE_KM * ln 2 km."""
+        tops = {}
+        for k, score in scores.items():
+            order = np.argsort(-score)[:COHERENCE_TOP]
+            order = order[np.isfinite(score[order])]
+            p = np.exp(score[order] - score[order[0]])
+            rows = scored[k][1][order]
+            tops[k] = (rows["lat"], rows["lon"], p / p.sum())
+        names = {k: fold(mentions[k].text) for k in scores}
+        bonus = {}
+        for k, score in scores.items():
+            if np.isfinite(score).sum() < 2:
+                continue
+            rows = scored[k][1]
+            others = [t for j, t in tops.items() if names[j] != names[k]]
+            if not others:
+                continue
+            closeness = sum(np.exp(-km_matrix(rows["lat"], rows["lon"], lat, lon) / COHERENCE_KM) @ p
+                            for lat, lon, p in others) / len(others)
+            bonus[k] = self.coherence_weight * closeness
+        for k, b in bonus.items():
+            scores[k] = scores[k] + b
 
     @staticmethod
     def _shares(weight: Counter, size: int) -> np.ndarray:
@@ -135,7 +169,7 @@ class Resolver:
         share[0] = 0.0  # no country, no admin1: nothing to share
         return share
 
-    def _qualified(self, rows, qualifier: Mention, q_scored) -> np.ndarray:
+    def _qualified(self, rows, q_scored) -> np.ndarray:
         """1 for candidates inside a place the qualifier can mean ("Springfield, Ill.")."""
         q_rows = q_scored[1]
         q_countries = set(q_rows["country"][q_rows["kind"] == _COUNTRY].tolist())
