@@ -85,6 +85,7 @@ class Resolver:
         weight: Counter = Counter()
         admin1_weight: Counter = Counter()
         seen: set[str] = set()
+        votes: dict[str, tuple[int, int, float]] = {}
         for m, (idx, rows, base, needs) in zip(mentions, scored):
             # Each name counts once: twenty "Dublin"s must not outvote one "Ohio".
             if m.text in seen or (needs > 0).all():  # another spelling is no evidence of the country
@@ -93,10 +94,11 @@ class Resolver:
             best = int(base.argmax())
             margin = base[best] - np.partition(base, -2)[-2] if len(base) > 1 else 10.0
             if margin > (3.0 if rows["kind"][best] == _COUNTRY else 1.5):
-                weight[int(rows["country"][best])] += 2.0 if rows["kind"][best] == _COUNTRY else 1.0
-                admin1_weight[int(rows["admin1"][best])] += 1.0
-        share = self._shares(weight, len(countries))
-        admin1_share = self._shares(admin1_weight, len(self.gaz.admin1s))
+                votes[m.text] = (int(rows["country"][best]), int(rows["admin1"][best]),
+                                 2.0 if rows["kind"][best] == _COUNTRY else 1.0)
+                weight[votes[m.text][0]] += votes[m.text][2]
+                admin1_weight[votes[m.text][1]] += 1.0
+        article_shares = (self._shares(weight, len(countries)), self._shares(admin1_weight, len(self.gaz.admin1s)))
 
         # Each name (or qualified mention) scored once: prominence, the article's countries and divisions,
         # a qualifier; candidates the article does not support for their spelling are ruled out.
@@ -107,6 +109,12 @@ class Resolver:
         for k in groups.values():
             m = mentions[k]
             idx, rows, base, needs = scored[k]
+            share, admin1_share = article_shares
+            if m.text in votes and len(idx) > 1:
+                # A name's own vote does not count for it: "Athens" must not outvote ", Georgia".
+                country, admin1, w = votes[m.text]
+                share = self._shares(weight - Counter({country: w}), len(countries))
+                admin1_share = self._shares(admin1_weight - Counter({admin1: 1.0}), len(self.gaz.admin1s))
             score = (base + self.context_weight * np.sqrt(share[rows["country"]])
                      + self.admin1_weight * np.sqrt(admin1_share[rows["admin1"]]))
             if m.qualified_by is not None:
