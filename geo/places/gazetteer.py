@@ -381,12 +381,12 @@ class Gazetteer:
             key = skeleton_key(folded)
             # Skeletons of odd alternate names meet anything: the place's own name must look alike too.
             hits = tuple(h for h in self.lookup(SKELETON_MARK + key)
-                         if self._resembles(variant, h.place)) if key else ()
+                         if self._resemblance(variant, h.place) >= SKELETON_RESEMBLANCE) if key else ()
         return hits
 
-    def _resembles(self, variant: str, place: int) -> bool:
-        own = variant_key(fold(self.names[place]))
-        return SequenceMatcher(None, variant, own, autojunk=False).ratio() >= SKELETON_RESEMBLANCE
+    def _resemblance(self, variant: str, place: int) -> float:
+        """How alike a variant key and the place's own name are, 0 to 1."""
+        return SequenceMatcher(None, variant, variant_key(fold(self.names[place])), autojunk=False).ratio()
 
     def search(self, query: str, limit: int = 10) -> list[Place]:
         """Places named `query` under any spelling: the name as written first, then its transliteration
@@ -397,9 +397,13 @@ class Gazetteer:
         if folded:
             tiers.append({h.place for h in self.variant_hits(folded)} - tiers[0])
         out: list[Place] = []
-        for tier in tiers:
+        for n, tier in enumerate(tiers):
             idx = np.fromiter(tier, dtype=np.int64, count=len(tier))
-            ordered = idx[np.argsort(-importance(self.places[idx]), kind="stable")]
+            rank = importance(self.places[idx])
+            if n:  # a variant whose own name looks like the query first: "‘Ayn ‘Īsá" for "Ayn Issa"
+                variant = variant_key(folded)
+                rank = rank + 4.0 * np.array([self._resemblance(variant, int(i)) for i in idx])
+            ordered = idx[np.argsort(-rank, kind="stable")]
             out.extend(self.place(int(i)) for i in ordered[:limit - len(out)])
         return out
 

@@ -328,6 +328,10 @@ class Recognizer:
                 return feature
         if _FEATURE_BEFORE.search(text, max(0, start - 20), start):
             return "city"
+        # A dateline names the city the story was filed from: "NEW YORK (Reuters) -", "BEIRUT, Lebanon -".
+        end = toks[b - 1][1]
+        if text[start:end].isupper() and (start == 0 or text[start - 1] == "\n") and _DATELINE_END.match(text, end):
+            return "city"
         return None
 
     @staticmethod
