@@ -217,6 +217,15 @@ class Recognizer:
         exact = {h.place for h in hits}
         return hits + [h for h in self.gaz.variant_hits(k, skeleton=skeleton and not hits) if h.place not in exact]
 
+    def _longest(self, text, toks, a: int, shortest: int, j: int, key, caps_ok, skeleton: bool):
+        """(end token, hits, end offset) of the longest name from token a ending after token `shortest`."""
+        for b in range(min(j, a + _MAX_TOKENS), shortest, -1):
+            if toks[b - 1][2] not in CONNECTORS:
+                hits, end = self._lookup(text, toks, a, b, key, caps_ok, skeleton)
+                if hits:
+                    return b, hits, end
+        return None
+
     def _opens_name(self, toks, i: int, j: int, key) -> bool:
         """Whether a common word opens a longer name as written: "NEW YORK", "The Hague"."""
         return any(self.gaz.lookup(" ".join(key(t) for t in range(i, b)))
@@ -242,19 +251,12 @@ class Recognizer:
             if toks[a][2] in CONNECTORS or toks[a][2] == "The":
                 a += 1
                 continue
-            found = None
-            # Longest match first, under the name as written or another romanisation of it; a
-            # consonant-skeleton match only where neither matches, so "IBA-Karachi" keeps Karachi.
-            for skeleton in (False, True):
-                for b in range(min(j, a + _MAX_TOKENS), a, -1):
-                    if toks[b - 1][2] in CONNECTORS:
-                        continue
-                    hits, end = self._lookup(text, toks, a, b, key, caps_ok, skeleton)
-                    if hits:
-                        found = (b, hits, end)
-                        break
-                if found:
-                    break
+            # Longest match first, under the name as written or another romanisation of it; then a longer
+            # consonant-skeleton match may replace a variant ("Kafar Nubl" over "Kafar"), never a name as
+            # written ("IBA-Karachi" keeps Karachi).
+            found = self._longest(text, toks, a, a, j, key, caps_ok, skeleton=False)
+            if found is None or all(h.flags & _WEAK for h in found[1]):
+                found = self._longest(text, toks, a, found[0] if found else a, j, key, caps_ok, skeleton=True) or found
             if not found:
                 a += 1
                 matched_before = False
