@@ -332,6 +332,7 @@ class Gazetteer:
         self.path = path
         self.places = np.load(path / "places.npy")
         self._lookups: dict[str, tuple[NameHit, ...]] = {}
+        self._variant_lookups: dict[tuple[str, bool], tuple[NameHit, ...]] = {}
         self._place_cache: dict[int, Place] = {}
         self.trie = marisa_trie.RecordTrie("<IB")
         self.trie.mmap(str(path / "names.marisa"))
@@ -375,6 +376,9 @@ class Gazetteer:
     def variant_hits(self, folded: str, skeleton: bool = True) -> tuple[NameHit, ...]:
         """Places whose name is another romanisation of `folded` ("Deir Ezzor" for Dayr az Zawr); with
         `skeleton`, those sharing only its consonants when no transliteration matches."""
+        cached = self._variant_lookups.get((folded, skeleton))
+        if cached is not None:
+            return cached
         variant = variant_key(folded)
         hits = self.lookup(VARIANT_MARK + variant)
         if not hits and skeleton:
@@ -382,6 +386,8 @@ class Gazetteer:
             # Skeletons of odd alternate names meet anything: the place's own name must look alike too.
             hits = tuple(h for h in self.lookup(SKELETON_MARK + key)
                          if self._resemblance(variant, h.place) >= SKELETON_RESEMBLANCE) if key else ()
+        if len(self._variant_lookups) < 500_000:
+            self._variant_lookups[(folded, skeleton)] = hits
         return hits
 
     def _resemblance(self, variant: str, place: int) -> float:

@@ -80,7 +80,6 @@ class Resolver:
 
     def resolve(self, mentions: list[Mention]) -> list[ResolvedPlace]:
         scored = [self._candidates(m) for m in mentions]
-        countries = self.gaz.countries
         # The article's countries: those it names, and those of names with one clear reading.
         weight: Counter = Counter()
         admin1_weight: Counter = Counter()
@@ -98,7 +97,6 @@ class Resolver:
                                  2.0 if rows["kind"][best] == _COUNTRY else 1.0)
                 weight[votes[m.text][0]] += votes[m.text][2]
                 admin1_weight[votes[m.text][1]] += 1.0
-        article_shares = (self._shares(weight, len(countries)), self._shares(admin1_weight, len(self.gaz.admin1s)))
 
         # Each name (or qualified mention) scored once: prominence, the article's countries and divisions,
         # a qualifier; candidates the article does not support for their spelling are ruled out.
@@ -109,18 +107,15 @@ class Resolver:
         for k in groups.values():
             m = mentions[k]
             idx, rows, base, needs = scored[k]
-            share, admin1_share = article_shares
-            if m.text in votes and len(idx) > 1:
-                # A name's own vote does not count for it: "Athens" must not outvote ", Georgia".
-                country, admin1, w = votes[m.text]
-                share = self._shares(weight - Counter({country: w}), len(countries))
-                admin1_share = self._shares(admin1_weight - Counter({admin1: 1.0}), len(self.gaz.admin1s))
-            score = (base + self.context_weight * np.sqrt(share[rows["country"]])
-                     + self.admin1_weight * np.sqrt(admin1_share[rows["admin1"]]))
+            # A name's own vote does not count for it: "Athens" must not outvote ", Georgia".
+            own = votes.get(m.text) if len(idx) > 1 else None
+            share = _shares(rows["country"], weight, own and (own[0], own[2]))
+            admin1_share = _shares(rows["admin1"], admin1_weight, own and (own[1], 1.0))
+            score = base + self.context_weight * np.sqrt(share) + self.admin1_weight * np.sqrt(admin1_share)
             if m.qualified_by is not None:
                 score = score + self.qualifier_weight * self._qualified(rows, scored[m.qualified_by])
             if needs.any():
-                country = (share[rows["country"]] >= SUPPORTING_SHARE) | (admin1_share[rows["admin1"]] > 0)
+                country = (share >= SUPPORTING_SHARE) | (admin1_share > 0)
                 support = np.where(country, NEEDS_COUNTRY + int(m.cued or m.qualified_by is not None), 0)
                 score = np.where(support < needs, -np.inf, score)
             if np.isfinite(score).any():  # else a name the article gives no reason to believe
@@ -158,24 +153,17 @@ class Resolver:
         for k, score in scores.items():
             if np.isfinite(score).sum() < 2:
                 continue
-            rows = scored[k][1]
             others = [t for j, t in tops.items() if names[j] != names[k]]
             if not others:
                 continue
-            closeness = sum(np.exp(-km_matrix(rows["lat"], rows["lon"], lat, lon) / COHERENCE_KM) @ p
-                            for lat, lon, p in others) / len(others)
+            lat = np.concatenate([t[0] for t in others])
+            lon = np.concatenate([t[1] for t in others])
+            weight = np.concatenate([t[2] for t in others]) / len(others)
+            rows = scored[k][1]
+            closeness = np.exp(-km_matrix(rows["lat"], rows["lon"], lat, lon) / COHERENCE_KM) @ weight
             bonus[k] = self.coherence_weight * closeness
         for k, b in bonus.items():
             scores[k] = scores[k] + b
-
-    @staticmethod
-    def _shares(weight: Counter, size: int) -> np.ndarray:
-        total = sum(weight.values()) or 1.0
-        share = np.zeros(size)
-        for code, w in weight.items():
-            share[code] = w / total
-        share[0] = 0.0  # no country, no admin1: nothing to share
-        return share
 
     def _qualified(self, rows, q_scored) -> np.ndarray:
         """1 for candidates inside a place the qualifier can mean ("Springfield, Ill.")."""
@@ -183,3 +171,14 @@ class Resolver:
         q_countries = set(q_rows["country"][q_rows["kind"] == _COUNTRY].tolist())
         q_admin1 = set(q_rows["admin1"][q_rows["kind"] == KIND_CODE["admin1"]].tolist())
         return np.isin(rows["country"], list(q_countries)) | np.isin(rows["admin1"], list(q_admin1 - {0}))
+
+
+def _shares(codes: np.ndarray, weight: Counter, own: tuple[int, float] | None) -> np.ndarray:
+    """Each code's share of the article's weight (0 for no country or division), less a name's own vote."""
+    values = np.fromiter((weight.get(c, 0.0) for c in codes.tolist()), dtype=np.float64, count=len(codes))
+    total = sum(weight.values())
+    if own:
+        values = values - own[1] * (codes == own[0])
+        total -= own[1]
+    values[codes == 0] = 0.0
+    return values / total if total > 0 else np.zeros(len(codes))
