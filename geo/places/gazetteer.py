@@ -37,6 +37,7 @@ from .transliterate import ROMANISED, skeleton_key, variant_key
 
 # Bump when the index layout or the build rules change.
 BUILD_VERSION = "2"
+KEEP_OTHER_BUILDS = 3
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "gazetteer"
 
 KINDS = ("city", "admin1", "admin2", "country", "continent", "region", "water", "feature")
@@ -440,9 +441,11 @@ def build_index(cache_dir: Path | None = None, force: bool = False) -> Path:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    for stale in cache_dir.glob("gazetteer-*"):
-        if stale != path:
-            shutil.rmtree(stale, ignore_errors=True)
+    # Older builds go, but not the few newest: checkouts of other versions may share this cache and
+    # be reading theirs right now.
+    others = sorted((p for p in cache_dir.glob("gazetteer-*") if p != path), key=lambda p: p.stat().st_mtime)
+    for stale in others[:-KEEP_OTHER_BUILDS]:
+        shutil.rmtree(stale, ignore_errors=True)
     return path
 
 

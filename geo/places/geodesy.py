@@ -13,10 +13,16 @@ def km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def km_matrix(lat1, lon1, lat2, lon2):
-    """Haversine distances in kilometres between every point of one set (rows) and another (columns)."""
+def unit_vectors(lat, lon):
+    """Points as unit vectors on the sphere, an (n, 3) array: distances between them are then a matrix product."""
     import numpy as np
-    p1, l1 = np.radians(np.asarray(lat1, float))[:, None], np.radians(np.asarray(lon1, float))[:, None]
-    p2, l2 = np.radians(np.asarray(lat2, float))[None, :], np.radians(np.asarray(lon2, float))[None, :]
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
-    return 2 * EARTH_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    p, l = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
+    return np.stack([np.cos(p) * np.cos(l), np.cos(p) * np.sin(l), np.sin(p)], axis=1)
+
+
+def km_matrix(a, b):
+    """Great-circle distances in kilometres between every unit vector of `a` (rows) and of `b` (columns),
+    from the chord between them."""
+    import numpy as np
+    chord = np.sqrt(np.maximum(0.0, 2.0 - 2.0 * (a @ b.T)))
+    return 2 * EARTH_KM * np.arcsin(np.minimum(1.0, chord / 2))

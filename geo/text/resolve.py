@@ -13,7 +13,7 @@ from collections import Counter
 import numpy as np
 
 from .document import Document, Mention, ResolvedPlace
-from ..places.geodesy import km_matrix
+from ..places.geodesy import km_matrix, unit_vectors
 from ..places.gazetteer import DEMONYM, FUZZY, KIND_CODE, PRIMARY, VARIANT, Gazetteer, importance
 from ..places.normalize import fold
 from ..places.transliterate import variant_key
@@ -27,7 +27,7 @@ ALTERNATIVES = 5
 SPECIFIC_VARIANT = 8
 PROMINENT = 5.0        # importance(): a city of about 100,000, a province
 SUPPORTING_SHARE = 0.2
-COHERENCE_TOP = 10    # readings of each other name that lend closeness
+COHERENCE_TOP = 10    # readings of each name that lend and gain closeness
 COHERENCE_KM = 400.0
 NEEDS_COUNTRY, NEEDS_CUE = 1, 2  # the article's country; that and a cue around the mention
 
@@ -140,30 +140,27 @@ class Resolver:
     def _add_coherence(self, mentions, scored, scores: dict[int, np.ndarray]) -> None:
         """Spatial coherence: a reading near the likely readings of the article's other names gains
         ("Dublin" beside "Ohio" is Dublin, Ohio). Each other name lends its top readings, weighted by
-        their probability, a closeness that halves every COHERENCE_KM * ln 2 km."""
+        their probability, a closeness that falls by e every COHERENCE_KM km."""
         tops = {}
         for k, score in scores.items():
             order = np.argsort(-score)[:COHERENCE_TOP]
             order = order[np.isfinite(score[order])]
             p = np.exp(score[order] - score[order[0]])
             rows = scored[k][1][order]
-            tops[k] = (rows["lat"], rows["lon"], p / p.sum())
+            tops[k] = (order, unit_vectors(rows["lat"], rows["lon"]), p / p.sum())
         names = {k: fold(mentions[k].text) for k in scores}
         bonus = {}
         for k, score in scores.items():
-            if np.isfinite(score).sum() < 2:
-                continue
+            order, points, _ = tops[k]
             others = [t for j, t in tops.items() if names[j] != names[k]]
-            if not others:
+            if len(order) < 2 or not others:
                 continue
-            lat = np.concatenate([t[0] for t in others])
-            lon = np.concatenate([t[1] for t in others])
             weight = np.concatenate([t[2] for t in others]) / len(others)
-            rows = scored[k][1]
-            closeness = np.exp(-km_matrix(rows["lat"], rows["lon"], lat, lon) / COHERENCE_KM) @ weight
-            bonus[k] = self.coherence_weight * closeness
-        for k, b in bonus.items():
-            scores[k] = scores[k] + b
+            distance = km_matrix(points, np.concatenate([t[1] for t in others]))
+            bonus[k] = (order, self.coherence_weight * (np.exp(-distance / COHERENCE_KM) @ weight))
+        for k, (order, b) in bonus.items():
+            scores[k] = scores[k].copy()
+            scores[k][order] += b
 
     def _qualified(self, rows, q_scored) -> np.ndarray:
         """1 for candidates inside a place the qualifier can mean ("Springfield, Ill.")."""
