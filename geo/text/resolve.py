@@ -8,7 +8,6 @@ meaning within an article.
 """
 from __future__ import annotations
 
-from collections import Counter
 
 import numpy as np
 
@@ -76,16 +75,16 @@ class Resolver:
         length = len(variant_key(fold(m.text)))
         standalone = (length >= SPECIFIC_VARIANT) | ((prior >= PROMINENT) & (length >= 6))
         needs = np.where(fuzzy, NEEDS_CUE, np.where(variant & ~standalone, NEEDS_COUNTRY, 0))
-        return idx, rows, base, needs
+        return idx, rows, base, needs, unit_vectors(rows["lat"], rows["lon"])
 
     def resolve(self, mentions: list[Mention]) -> list[ResolvedPlace]:
         scored = [self._candidates(m) for m in mentions]
         # The article's countries: those it names, and those of names with one clear reading.
-        weight: Counter = Counter()
-        admin1_weight: Counter = Counter()
+        weight = np.zeros(len(self.gaz.countries))
+        admin1_weight = np.zeros(len(self.gaz.admin1s))
         seen: set[str] = set()
         votes: dict[str, tuple[int, int, float]] = {}
-        for m, (idx, rows, base, needs) in zip(mentions, scored):
+        for m, (idx, rows, base, needs, _) in zip(mentions, scored):
             # Each name counts once: twenty "Dublin"s must not outvote one "Ohio".
             if m.text in seen or (needs > 0).all():  # another spelling is no evidence of the country
                 continue
@@ -106,7 +105,7 @@ class Resolver:
         scores: dict[int, np.ndarray] = {}
         for k in groups.values():
             m = mentions[k]
-            idx, rows, base, needs = scored[k]
+            idx, rows, base, needs, _ = scored[k]
             # A name's own vote does not count for it: "Athens" must not outvote ", Georgia".
             own = votes.get(m.text) if len(idx) > 1 else None
             share = _shares(rows["country"], weight, own and (own[0], own[2]))
@@ -146,8 +145,7 @@ class Resolver:
             order = np.argsort(-score)[:COHERENCE_TOP]
             order = order[np.isfinite(score[order])]
             p = np.exp(score[order] - score[order[0]])
-            rows = scored[k][1][order]
-            tops[k] = (order, unit_vectors(rows["lat"], rows["lon"]), p / p.sum())
+            tops[k] = (order, scored[k][4][order], p / p.sum())
         names = {k: fold(mentions[k].text) for k in scores}
         bonus = {}
         for k, score in scores.items():
@@ -170,12 +168,12 @@ class Resolver:
         return np.isin(rows["country"], list(q_countries)) | np.isin(rows["admin1"], list(q_admin1 - {0}))
 
 
-def _shares(codes: np.ndarray, weight: Counter, own: tuple[int, float] | None) -> np.ndarray:
+def _shares(codes: np.ndarray, weight: np.ndarray, own: tuple[int, float] | None) -> np.ndarray:
     """Each code's share of the article's weight (0 for no country or division), less a name's own vote."""
-    values = np.fromiter((weight.get(c, 0.0) for c in codes.tolist()), dtype=np.float64, count=len(codes))
-    total = sum(weight.values())
+    values = weight[codes]
+    total = weight.sum()
     if own:
         values = values - own[1] * (codes == own[0])
         total -= own[1]
-    values[codes == 0] = 0.0
+    values = np.where(codes == 0, 0.0, values)
     return values / total if total > 0 else np.zeros(len(codes))
