@@ -65,3 +65,8 @@ def test_search_lists_the_name_as_written_before_its_variants(gazetteer):
 def test_regions_conflict_news_names(gazetteer):
     ghouta = gazetteer.search("Eastern Ghouta")[0]
     assert ghouta.country == "SY" and abs(ghouta.lat - 33.5) < 0.2
+
+
+def test_places_newer_than_cities500_are_indexed(gazetteer):
+    bagram = gazetteer.search("Bagram")[0]
+    assert (bagram.geonameid, bagram.country, bagram.admin1) == (1147513, "AF", "Parwān")

