@@ -138,27 +138,33 @@ class Resolver:
 
     def _add_coherence(self, mentions, scored, scores: dict[int, np.ndarray]) -> None:
         """Spatial coherence: a reading near the likely readings of the article's other names gains
-        ("Dublin" beside "Ohio" is Dublin, Ohio). Each other name lends its top readings, weighted by
-        their probability, a closeness that falls by e every COHERENCE_KM km."""
-        tops = {}
+        ("Dublin" beside "Ohio" is Dublin, Ohio). Each name's top readings, weighted by their probability,
+        lend every other name's top readings a closeness that falls by e every COHERENCE_KM km; one
+        distance matrix over all of them per article."""
+        groups, orders, points, weights, names = [], [], [], [], []
+        folded: dict[str, int] = {}
         for k, score in scores.items():
             order = np.argsort(-score)[:COHERENCE_TOP]
             order = order[np.isfinite(score[order])]
             p = np.exp(score[order] - score[order[0]])
-            tops[k] = (order, scored[k][4][order], p / p.sum())
-        names = {k: fold(mentions[k].text) for k in scores}
-        bonus = {}
-        for k, score in scores.items():
-            order, points, _ = tops[k]
-            others = [t for j, t in tops.items() if names[j] != names[k]]
-            if len(order) < 2 or not others:
-                continue
-            weight = np.concatenate([t[2] for t in others]) / len(others)
-            distance = km_matrix(points, np.concatenate([t[1] for t in others]))
-            bonus[k] = (order, self.coherence_weight * (np.exp(-distance / COHERENCE_KM) @ weight))
-        for k, (order, b) in bonus.items():
-            scores[k] = scores[k].copy()
-            scores[k][order] += b
+            groups.append(k)
+            orders.append(order)
+            points.append(scored[k][4][order])
+            weights.append(p / p.sum())
+            names.append(np.full(len(order), folded.setdefault(fold(mentions[k].text), len(folded))))
+        if len(folded) < 2:
+            return
+        name = np.concatenate(names)
+        other = name[:, None] != name[None, :]
+        closeness = np.exp(-km_matrix(np.concatenate(points), np.concatenate(points)) / COHERENCE_KM) * other
+        # Averaged over the other names: each lends at most 1.
+        bonus = closeness @ np.concatenate(weights) / (len(folded) - 1)
+        start = 0
+        for k, order in zip(groups, orders):
+            if len(order) > 1:
+                scores[k] = scores[k].copy()
+                scores[k][order] += self.coherence_weight * bonus[start:start + len(order)]
+            start += len(order)
 
     def _qualified(self, rows, q_scored) -> np.ndarray:
         """1 for candidates inside a place the qualifier can mean ("Springfield, Ill.")."""
