@@ -23,10 +23,12 @@ VAGUE = {"dozens": (12, 12, None), "a dozen": (12, 12, 12), "scores": (20, 20, N
          "some": (None, 1, None), "a handful": (None, 2, None)}
 IMPLAUSIBLE = 500_000  # more killed or wounded than this in one incident is a misreading or a typo
 
+_RANGE = re.compile(r"(\d{1,3})\s?[-\u2013]\s?(\d{1,3})")
 _WORD_NUM = (r"(?:(?:%s)(?:[-\s](?:%s))?|%s)(?:\s+hundred(?:\s+and\s+(?:%s))?)?"
              % ("|".join(_TENS), "|".join(_UNITS[1:10]), "|".join(sorted(_UNITS, key=len, reverse=True)),
                 "|".join(_TENS + sorted(_UNITS[1:], key=len, reverse=True))))
-NUMBER = (r"(?:\d{1,3}(?:,\d{3})+|\d+|a\s+hundred|one\s+hundred|a\s+dozen|a\s+handful|a\s+few|a\s+number|"
+NUMBER = (r"(?:\d{1,3}\s?[-\u2013]\s?\d{1,3}(?![\d,])|"  # a range: "5-6"
+          r"\d{1,3}(?:,\d{3})+|\d+|a\s+hundred|one\s+hundred|a\s+dozen|a\s+handful|a\s+few|a\s+number|"
           r"dozens|hundreds|thousands|scores|several|many|" + _WORD_NUM + r")")
 QUALIFIER = (r"(?:at\s+least|more\s+than|over|nearly|almost|about|around|approximately|roughly|an\s+estimated|"
              r"a\s+total\s+of|up\s+to|as\s+many\s+as|fewer\s+than|less\s+than|at\s+most|another|some)")
@@ -40,7 +42,7 @@ _NP_WORD = r"(?!(?:and|or|in|at|on|by|from|with|after|during|for|when|while|that
 # "four Afghan civilians were killed", "five others wounded", "Dozens of people are killed", "eight deaths"
 # "Three Palestinians, including a child, are killed"; not "several of the wounded" (a noun there)
 _PASSIVE = re.compile(rf"\b{_Q_NUM}(?P<np>(?:\s+{_NP_WORD}){{0,5}}?)(?<!\bthe)(?:,\s+including\s+[^,.;]{{1,40}},)?"
-                      rf"\s+{_AUX}(?P<verb>{_KILLED}|{_WOUNDED})\b")
+                      rf"(?:\s+(?:who|that))?\s+{_AUX}(?P<verb>{_KILLED}|{_WOUNDED})\b")
 # "killing at least 19 people", "injures over 200 others", "killed dozens"
 _ACTIVE = re.compile(rf"\b(?P<verb>kill|kills|killed|killing|wound|wounds|wounded|wounding|injure|injures|injured|"
                      rf"injuring)\s+{_Q_NUM}(?P<np>(?:\s+{_NP_WORD}){{0,3}})")
@@ -50,8 +52,13 @@ _ONE = re.compile(r"\b(?:a|an|one)\s+(?:[\w'\u2019-]+\s+){0,3}?(?P<np>man|woman|
                   r"person|policeman|policewoman|officer|journalist|teenager|student|worker|resident|farmer|"
                   r"fighter|militant|guard|pilot|aid\s+worker|protester)\s+(?:was|has\s+been|had\s+been|is)\s+"
                   r"(?:\w+\s+)?(?P<verb>killed|shot\s+dead|wounded|injured)\b")
+_ANOTHER = re.compile(r"\banother\s+(?:[\w'\u2019-]+\s+){0,2}?(?:has\s+|had\s+)?(?P<verb>died|was\s+killed|"
+                      r"was\s+shot\s+dead|succumbed|was\s+wounded|was\s+injured)\b")
 _NONE = re.compile(r"\b(?:no\s+(?:one|deaths|casualties|fatalities|injuries)|nobody)\b(?:[^.]{0,30}?"
                    r"(?P<verb>killed|hurt|injured|wounded|dead))?")
+_VERB_TAKES_OBJECT = re.compile(rf"\s+(?:{QUALIFIER}\s+)?(?:\d|(?:{_WORD_NUM})\b|(?:a|an|the|his|her|their|"
+                                rf"dozens|scores|hundreds|several|many)\s)")
+_AUX_WORD = re.compile(r"\b(?:were|are|was|is|been|being|got)\b")
 _GROUP_BEFORE = re.compile(rf"{_Q_NUM}(?:\s+{_NP_WORD}){{0,4}}\s*(?:,|,?\s+and)\s+$")
 _GROUP_AFTER = re.compile(rf"\s*(?:,|,?\s+and)\s+{_Q_NUM}(?P<np>(?:\s+{_NP_WORD}){{1,3}})")
 _AUX_AFTER = re.compile(r"\s+(?:were|are|was|is|have|has|had|got|remain|remained)\b")
@@ -68,7 +75,7 @@ VICTIM_WORDS = {
                  "refugees farmer farmers passenger passengers family families boy boys girl girls teenager "
                  "teenagers worker workers patients",
     "soldiers": "soldier soldiers troop troops personnel servicemen servicemembers marines army military",
-    "police": "police policeman policemen policewoman officers officer guards guard",
+    "police": "police policeman policemen policewoman officers officer guards guard security",
     "militants": "militant militants fighter fighters insurgent insurgents rebel rebels gunmen gunman attackers "
                  "bandit bandits jihadist jihadists terrorists vigilante vigilantes militiamen volunteers assailants",
     "protesters": "protester protesters demonstrator demonstrators",
@@ -91,10 +98,15 @@ class Count:
     subset: bool = False      # "including three children": part of another count
     revised: bool = False     # "the death toll rose to": replaces earlier counts
     rejected: str | None = None
+    more: bool = False        # "another died", "another 40 wounded": adds to the toll told before
 
 
 def parse_number(words: str) -> tuple[int | None, int | None, int | None]:
     """(value, low, high) of a number written in digits or words: "23", "twenty-three", "dozens"."""
+    span = _RANGE.fullmatch(words.strip())
+    if span:  # "5-6 people": the lower as the count, both as the range (UCDP's low and high)
+        low, high = sorted((int(span.group(1)), int(span.group(2))))
+        return low, low, high
     w = " ".join(words.lower().replace("-", " ").split())
     if w in VAGUE:
         return VAGUE[w]
@@ -147,6 +159,8 @@ def find_counts(text: str, start: int, end: int, low: str | None = None) -> list
         found.extend(Count(k, 0, 0, 0, m.start(), m.end(), original[m.start():m.end()]) for k in kinds)
         taken.append((m.start(), m.end()))
     for m in _PASSIVE.finditer(text, start, end):
+        if _VERB_TAKES_OBJECT.match(text, m.end()) and not _AUX_WORD.search(text, m.start("num"), m.start("verb")):
+            continue  # "two suicide bombers killed at least 35": who killed, not who died
         if free(m.start("num"), m.end("num")):
             _add_group(found, taken, text, m, start, original)
     for m in _ACTIVE.finditer(text, start, end):
@@ -158,6 +172,11 @@ def find_counts(text: str, start: int, end: int, low: str | None = None) -> list
         if free(m.start(), m.end()):
             found.append(Count(_kind(m.group("verb")), 1, 1, 1, m.start(), m.end(), original[m.start():m.end()],
                                _victims(m.group("np"))))
+            taken.append((m.start(), m.end()))
+    for m in _ANOTHER.finditer(text, start, end):
+        if free(m.start(), m.end()):
+            found.append(Count(_kind(m.group("verb")), 1, 1, 1, m.start(), m.end(), original[m.start():m.end()],
+                               more=True))
             taken.append((m.start(), m.end()))
     found.sort(key=lambda c: c.start)
     return found
@@ -202,7 +221,7 @@ def _add(found, taken, text, m, kind, original, revised=False, subset=None) -> C
     if subset is None:
         subset = bool(_SUBSET_BEFORE.search(text, max(0, s - 25), s))
     count = Count(kind, value, low, high, s, m.end(), original[s:m.end()].rstrip(), _victims(np), subset, revised,
-                  rejected)
+                  rejected, more=" ".join((m.group("qual") or "").lower().split()) == "another")
     found.append(count)
     taken.append((s, m.end()))
     return count
