@@ -142,10 +142,10 @@ def test_a_spelling_match_needs_support_from_the_article(parse):
     # Names that only sound like a place somewhere far from the story stay off the map.
     assert names(parse("Police said Mauro Durr and Rodef Sajed were arrested in Ohio.")) == [("Ohio", "US")]
     assert names(parse("A suicide bomber struck a crowded gathering of Shiite Muslims in Kabul.")) == [("Kabul", "AF")]
-    # A match on consonants only ("Kafar Nubl" for Kafranbel) stands in an article about Syria, with a cue.
-    assert names(parse("Kafar Nubl is a word in this sentence.")) == []
-    places = parse("Shelling hit the town of Kafar Nubl in Idlib province, Syria.")
-    assert [p.place.name for p in places if p.mention.text == "Kafar Nubl"] == ["Kafranbel"]
+    # A match on consonants only ("Sarqeb" for Saraqib) stands in an article about Syria, with a cue.
+    assert names(parse("Sarqeb is a word in this sentence.")) == []
+    places = parse("Shelling hit the town of Sarqeb in Idlib province, Syria.")
+    assert [p.place.name for p in places if p.mention.text == "Sarqeb"] == ["Saraqib"]
 
 
 def test_namesakes_near_the_other_places_win(parse):

@@ -7,8 +7,8 @@ Reporters write "Deir Ezzor", "Deir ez-Zor" and "Dayr az Zawr"; "Edlib" and "Idl
   "Arraqqa"), spells common name words one way (Tel/Tall, Jebel/Jabal, Kfar/Kafr, Beit/Bayt), spaces, doubled letters and a final -h after a vowel, and merges the letters
   romanisations swap: q/k, kh/k, gh/g, dh/z, th/t, sh/s, ph/f; e/i and o/u; ay/ai/ei/ey and
   aw/au/ow/ou/oo. A match under it is a spelling variant: taken like an alternate name.
-- `skeleton_key` is the variant key without its vowels, y and w ("Tabaqa" = "Tabqa", "Kafar Sajna" =
-  "Kafr Sajnah"): a fuzzy match, only believable when the article supports it (see `text.resolve`).
+- `skeleton_key` is the variant key without its vowels, y and w ("Tabaqa" = "Tabqa", "Sarqeb" =
+  "Saraqib"): a fuzzy match, only believable when the article supports it (see `text.resolve`).
 """
 from __future__ import annotations
 

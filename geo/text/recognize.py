@@ -252,7 +252,7 @@ class Recognizer:
                 a += 1
                 continue
             # Longest match first, under the name as written or another romanisation of it; then a longer
-            # consonant-skeleton match may replace a variant ("Kafar Nubl" over "Kafar"), never a name as
+            # consonant-skeleton match may replace a variant of its first word, never a name as
             # written ("IBA-Karachi" keeps Karachi).
             found = self._longest(text, toks, a, a, j, key, caps_ok, skeleton=False)
             if found is None or all(h.flags & _WEAK for h in found[1]):
