@@ -106,6 +106,9 @@ class Resolver:
         for k in groups.values():
             m = mentions[k]
             idx, rows, base, needs, _ = scored[k]
+            if len(idx) == 1 and not needs[0]:
+                scores[k] = base  # one reading, nothing to weigh
+                continue
             # A name's own vote does not count for it: "Athens" must not outvote ", Georgia".
             own = votes.get(m.text) if len(idx) > 1 else None
             share = _shares(rows["country"], weight, own and (own[0], own[2]))
