@@ -26,7 +26,8 @@ from .casualties import NUMBER, QUALIFIER, Count, _bounds, _victims, find_counts
 KINDS = ("killed", "wounded", "none")
 _TOKEN = re.compile(r"[a-z]+(?:['\u2019-][a-z]+)*|\d[\d,]*|[^\s\w]")
 _CANDIDATE = re.compile(rf"\b(?:(?P<qual>{QUALIFIER}|no\s+fewer\s+than|not\s+less\s+than)\s+)?(?P<num>{NUMBER})\b"
-                        r"|\b(?P<one>a|an|another)\s+(?:[\w'\u2019-]+\s+){0,3}?(?:%s)\b"
+                        r"|\b(?P<one>a|an|another|(?<=killed\s)the|(?<=killing\s)the|(?<=murdered\s)the)"
+                        r"\s+(?:[\w'\u2019-]+\s+){0,3}?(?:%s)\b"
                         # a singular passive names one victim, whoever it is: "the mayor was shot dead"
                         r"|\b(?P<was>was|has\s+been|had\s+been)\s+(?:[\w-]+\s+){0,2}?(?:killed|shot\s+dead|"
                         r"murdered|assassinated|beheaded|lynched|executed|slain|gunned\s+down|hacked\s+to\s+death|"
@@ -38,7 +39,9 @@ _PERSONS = ("man|woman|child|boy|girl|baby|person|civilian|soldier|policeman|pol
             "candidate|mayor|governor|councillor|councilor|lawmaker|legislator|elder|pilgrim|refugee|migrant|"
             "tourist|shopkeeper|vendor|rebel|insurgent|prisoner|inmate|employee|"
             "contractor|engineer|ranger|tribesman|sheikh|spokesman|wife|husband|son|daughter|mother|father|"
-            "brother|sister|relative|neighbour|neighbor")
+            "brother|sister|relative|neighbour|neighbor|delegate|secretary|chairman|chairwoman|director|head|"
+            "minister|deputy|commissioner|councilman|agent|staffer|photographer|cameraman|editor|campaigner|"
+            "supporter|senator|ambassador|diplomat|general|colonel|captain|sergeant|lieutenant|clerk|observer")
 _CANDIDATE = re.compile(_CANDIDATE.pattern % _PERSONS)
 # A named victim after a killing verb is one death: "killed Qasem Soleimani", "shot dead journalist Ziad
 # al-Sharabi" (read in the original text: the capitals say it is a name).
