@@ -55,6 +55,15 @@ def split_list(value: object) -> list[str]:
     return value.split(LIST_SEPARATOR) if isinstance(value, str) and value else []
 
 
+def unique_values(frame: pd.DataFrame, column: str) -> list[str]:
+    """The distinct entries of a "; "-joined list column, for a filter's choices."""
+    seen: dict[str, None] = {}
+    for value in frame[column].dropna():
+        for item in split_list(value):
+            seen.setdefault(item, None)
+    return sorted(seen)
+
+
 def incident_id(inc: Incident) -> str:
     """Stable across runs: the same article, sentence, type, topic, place and date give the same id."""
     place = inc.place.name if inc.place else ""
