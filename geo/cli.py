@@ -155,7 +155,7 @@ def cmd_reprocess(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .store.export import ExportError, write_export
+    from .store.export import STDOUT, ExportError, write_export
     from .store import Filters
     filters = Filters(date_from=_published(args.date_from, "--from"), date_to=_published(args.date_to, "--to"),
                       event_types=tuple(args.type or ()), countries=tuple(args.country or ()),
@@ -168,7 +168,9 @@ def cmd_export(args) -> int:
         path = write_export(frame, args.output, args.format, sources)
     except ExportError as exc:
         raise CommandError(str(exc)) from None
-    print(f"{len(frame)} incidents -> {path} ({args.format})")
+    to_stdout = args.output == STDOUT
+    print(f"{len(frame)} incidents -> {'standard output' if to_stdout else path} ({args.format})",
+          file=sys.stderr if to_stdout else sys.stdout)  # standard output holds the export itself
     return 0
 
 
@@ -324,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .text.incidents import EVENT_TYPES
     p = sub.add_parser("export", help="the store's incidents -> GeoJSON (RFC 7946), CSV or GeoPackage")
     p.add_argument("--format", choices=FORMATS, default="geojson")
-    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write ('-' for standard output)")
     p.add_argument("--db", metavar="URL", help="the store (as ingest)")
     p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="incidents on or after")
     p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="incidents on or before")

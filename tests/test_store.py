@@ -212,3 +212,53 @@ def test_two_ingests_at_once_lose_nothing(store_url, tmp_path):
         frame = store.incidents()
         assert len(frame) == 8 and frame.n_sources.sum() == 15 and _consistent(store)
         assert (frame.n_sources == 2).sum() == 7  # each town's clash told by both sets, but one shared text
+
+
+# -- hostile and odd input: what used to break --------------------------------------------------------
+def unplaced_talks():
+    """An article whose incident names only a country: it has no point."""
+    from geo.text.incidents import Incident, IncidentPlace, Span
+    article = Article("talks", "Talks between the two sides opened in Afghanistan on Saturday.",
+                      published=date(2025, 11, 8))
+    incident = Incident("strategic_development", IncidentPlace("Afghanistan", None, "AF", None, None), 3,
+                        date(2025, 11, 8), "day", Span(0, 59, article.text[:59]))
+    return article, [incident]
+
+
+def test_an_unplaced_incident_has_no_geometry_on_every_engine_and_in_every_format(store, pipeline, tmp_path):
+    import json
+
+    import geopandas as gpd
+    import pandas as pd
+    from geo.store.export import geojson_bytes, write_export
+    store.store_document(*unplaced_talks())
+    store.ingest(WIRE_1, pipeline)
+    for frame in (store.incidents(), store.incidents(limit=10)):
+        assert frame.geometry.isna().sum() == 1 and frame.geometry.notna().sum() == 1
+        assert sorted(f["geometry"] is None for f in json.loads(geojson_bytes(frame))["features"]) == [False, True]
+    write_export(frame, tmp_path / "out.gpkg", "gpkg")
+    back = gpd.read_file(tmp_path / "out.gpkg")
+    assert back.geometry.isna().sum() == 1 and not back.geometry.is_empty.any()
+    write_export(frame, tmp_path / "out.csv", "csv")
+    table = pd.read_csv(tmp_path / "out.csv")
+    assert table.lat.isna().sum() == 1 and table.lon.isna().sum() == 1
+
+
+def test_a_report_joins_the_closest_stored_incident_on_either_engine(store):
+    """Two stored clashes 26 km apart are two events; a third report between them matches both, and
+    joins the one of the same day, whatever order the engine returns rows in."""
+    from geo.text.incidents import Incident, IncidentPlace, Span
+
+    def report(name, day, lon):
+        text = f"Clashes near Kandahar on {day} November killed soldiers ({name})."
+        place = IncidentPlace("Kandahar area", None, "AF", 31.61, lon)
+        return Article(name, text, published=date(2025, 11, 9)), [
+            Incident("battle", place, 2, date(2025, 11, day), "day", Span(0, len(text), text))]
+
+    store.store_document(*report("earlier-west", 7, 65.57))
+    store.store_document(*report("same-day-east", 8, 65.85))
+    assert len(store.incidents()) == 2
+    store.store_document(*report("between", 8, 65.71))
+    sources = store.sources()
+    groups = sorted(sorted(g) for g in sources.groupby("incident_id").external_id.apply(list))
+    assert groups == [["between", "same-day-east"], ["earlier-west"]]

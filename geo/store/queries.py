@@ -79,7 +79,6 @@ class Reading:
             frame = self._frame(q.limit(limit) if limit else q)
             geometry = gpd.points_from_xy(frame["lon"], frame["lat"], crs="EPSG:4326")
             frame = gpd.GeoDataFrame(frame.drop(columns=["lat", "lon"]), geometry=geometry)
-            frame.loc[frame.geometry.is_empty, "geometry"] = None
         versions = frame["version"].astype("Int64")
         out = conform(frame)
         out["version"] = versions.to_numpy()

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..places.geodesy import km
 from ..text.document import Article
 from ..text.incidents import Incident
 from .audit import CORRECTED_INCIDENTS, reapply_corrections
@@ -74,6 +75,12 @@ _CANDIDATES_NEAR_POINT = _candidates_query(sa.and_(
     incidents.c.lon.between(sa.bindparam("lon_from"), sa.bindparam("lon_to"))))
 _CANDIDATES_IN_COUNTRY = _candidates_query(sa.and_(incidents.c.lat.is_(None),
                                                    incidents.c.country == sa.bindparam("country")))
+def _closeness(stored: Incident, new: Incident) -> tuple[int, float]:
+    """How near a stored incident is to a new report of the same event: days apart, then km apart."""
+    days = abs((stored.date - new.date).days) if stored.date and new.date else 0
+    return days, km(stored.point, new.point) if stored.point and new.point else 0.0
+
+
 _PUBLISHED = sa.select(articles.c.article_key, articles.c.published).where(
     articles.c.article_key.in_(sa.bindparam("keys", expanding=True)))
 
@@ -192,23 +199,28 @@ class Writing:
             near["country"] = inc.country
         else:
             return None
+        matches = []
         for row in conn.execute(q, near):
             stored = incident_from_row(row)
             stored.event_type = inc.event_type if row.event_type != inc.event_type else stored.event_type
-            if not same_event(stored, inc):
-                continue
-            # Which report is the latest matters only to choose between two tolls.
-            tolls = (stored.killed_text or stored.wounded_text) and (inc.killed_text or inc.wounded_text)
-            dates = self._published(conn, stored.sources + [key]) if tolls else {}
-            if published:
-                dates[key] = published
-            values = incident_row(combine(stored, inc, dates))
-            if row.incident_id in corrected:
-                reapply_corrections(conn, row.incident_id, values)
-            values.update(incident_id=row.incident_id, version=row.version + 1, updated_at=now(), _fid=row.fid)
-            conn.execute(self._update_incident, values)
-            return row.incident_id
-        return None
+            if same_event(stored, inc):
+                matches.append((_closeness(stored, inc), row.incident_id, row, stored))
+        if not matches:
+            return None
+        # The closest match, whatever order the engine returns rows in: the same input gives the same
+        # incidents on either engine and on every run.
+        _, _, row, stored = min(matches, key=lambda m: m[:2])
+        # Which report is the latest matters only to choose between two tolls.
+        tolls = (stored.killed_text or stored.wounded_text) and (inc.killed_text or inc.wounded_text)
+        dates = self._published(conn, stored.sources + [key]) if tolls else {}
+        if published:
+            dates[key] = published
+        values = incident_row(combine(stored, inc, dates))
+        if row.incident_id in corrected:
+            reapply_corrections(conn, row.incident_id, values)
+        values.update(incident_id=row.incident_id, version=row.version + 1, updated_at=now(), _fid=row.fid)
+        conn.execute(self._update_incident, values)
+        return row.incident_id
 
     @staticmethod
     def _published(conn: sa.Connection, keys: list[str]) -> dict[str, date]:
