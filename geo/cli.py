@@ -72,7 +72,7 @@ def cmd_ingest(args) -> int:
     from tqdm import tqdm
 
     from .pipeline import default_pipeline
-    from .store import IngestSummary, StoreError
+    from .store import ArticleRefused, IngestSummary, StoreError
     if args.out and not (args.workers or args.scheduler):
         raise CommandError("--out (a GeoParquet dataset) goes with --workers N or --scheduler URL")
     if args.workers or args.scheduler:
@@ -91,7 +91,13 @@ def cmd_ingest(args) -> int:
                 continue
             try:
                 summary.add(store.ingest(item, pipeline))
-            except StoreError as exc:
+            except ArticleRefused as exc:  # this article only: name it, go on with the next
+                summary.failed += 1
+                summary.failures.append(f"{item.id}: {exc}")
+                progress.write(f"geo ingest: {exc}", file=sys.stderr)
+            except StoreError as exc:  # the store itself (full disk, read-only): stop, nothing half-written
+                progress.close()
+                print(f"{summary} (store: {store.url})")
                 raise CommandError(str(exc)) from None
         progress.close()
         print(f"{summary} (store: {store.url})")
@@ -156,11 +162,14 @@ def cmd_reprocess(args) -> int:
 
 def cmd_export(args) -> int:
     from .store.export import STDOUT, ExportError, write_export
-    from .store import Filters
-    filters = Filters(date_from=_published(args.date_from, "--from"), date_to=_published(args.date_to, "--to"),
-                      event_types=tuple(args.type or ()), countries=tuple(args.country or ()),
-                      bbox=_bbox(args.bbox) if args.bbox else None, min_casualties=args.min_casualties,
-                      text=args.text or "", actors=tuple(args.actor or ()))
+    from .store import Filters, StoreError
+    try:
+        filters = Filters(date_from=_published(args.date_from, "--from"), date_to=_published(args.date_to, "--to"),
+                          event_types=tuple(args.type or ()), countries=tuple(args.country or ()),
+                          bbox=_bbox(args.bbox) if args.bbox else None, min_casualties=args.min_casualties,
+                          text=args.text or "", actors=tuple(args.actor or ()))
+    except StoreError as exc:  # a filter value no query should get
+        raise CommandError(str(exc)) from None
     with _open_store(args.db) as store:
         frame = store.incidents(filters)
         sources = store.sources(frame["incident_id"].tolist()) if args.format == "geojson" else None
@@ -386,8 +395,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _negative_values_attached(argv: list[str], options: tuple[str, ...] = ("--bbox",)) -> list[str]:
+    """`--bbox -10,0,10,20` as `--bbox=-10,0,10,20`: argparse takes a value starting with '-' for an option."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in options and arg.startswith("-") and arg[1:2].isdigit():
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_negative_values_attached(sys.argv[1:] if argv is None else argv))
     try:
         return args.func(args)
     except CommandError as exc:

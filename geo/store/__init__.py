@@ -9,11 +9,11 @@ GeoDataFrame), `merge` (the same event), `export`, `dataset` (GeoParquet, read-o
 from .audit import EditConflict
 from .core import Store
 from .engines import resolve_url
-from .errors import StoreError
-from .queries import Filters
+from .errors import ArticleRefused, StoreError
+from .queries import BadFilter, Filters
 from .rows import now as _now
 from .schema import SCHEMA_VERSION, articles, corrections, incident_sources, incidents
 from .writing import IngestSummary, article_key
 
-__all__ = ["SCHEMA_VERSION", "EditConflict", "Filters", "IngestSummary", "Store", "StoreError", "article_key",
+__all__ = ["SCHEMA_VERSION", "ArticleRefused", "BadFilter", "EditConflict", "Filters", "IngestSummary", "Store", "StoreError", "article_key",
            "articles", "corrections", "incident_sources", "incidents", "resolve_url"]

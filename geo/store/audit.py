@@ -3,6 +3,8 @@ either; the roles admins set. Every change is an entry of the `corrections` tabl
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -12,7 +14,7 @@ import sqlalchemy as sa
 from .errors import StoreError
 from .queries import ARTICLE_EXISTS
 from .rows import from_row_json, join, jsonable, now, row_json
-from .schema import articles, corrections, incident_sources, incidents, user_roles
+from .schema import articles, corrections, incident_sources, incidents, sign_in_failures, user_roles
 
 DELETED_ARTICLE = "(article deleted)"   # the `field` of the correction that records a deletion
 CORRECTED_INCIDENTS = sa.select(corrections.c.incident_id).where(corrections.c.field != DELETED_ARTICLE).distinct()
@@ -230,6 +232,27 @@ class Auditing:
         """The role an admin set for `name`, if any."""
         with self.read() as conn:
             return conn.execute(sa.select(user_roles.c.role).where(user_roles.c.name == name.lower())).scalar()
+
+    # failed sign-ins ------------------------------------------------------------------------------
+    def count_sign_in(self, name: str, address: str, window_seconds: float,
+                      check: Callable[[list[float], list[float], float], None]) -> None:
+        """Check and count a sign-in attempt in one write transaction, so parallel attempts (from any
+        server process) take turns: `check(failures of the name, failures of the address, now)`, times
+        in epoch seconds within the window, raises to refuse the attempt; else it is counted as a
+        failure until `forget_sign_in_failures` clears it."""
+        t = sign_in_failures.c
+        with self.write() as conn:
+            at = time.time()  # inside the transaction: attempts are timed in the order they take turns
+            conn.execute(sign_in_failures.delete().where(t.at < at - window_seconds))
+            by_name = conn.execute(sa.select(t.at).where(t.name == name)).scalars().all()
+            by_address = conn.execute(sa.select(t.at).where(t.address == address)).scalars().all()
+            check(by_name, by_address, at)
+            conn.execute(sign_in_failures.insert().values(name=name, address=address, at=at))
+
+    def forget_sign_in_failures(self, name: str) -> None:
+        """A successful sign-in: the name's failures no longer count."""
+        with self.write() as conn:
+            conn.execute(sign_in_failures.delete().where(sign_in_failures.c.name == name))
 
     def roles(self) -> pd.DataFrame:
         return self._frame(sa.select(user_roles.c.name, user_roles.c.role, user_roles.c.set_by, user_roles.c.set_at)

@@ -51,14 +51,17 @@ class Store(Reading, Writing, Auditing):
         if "://" not in full:
             from .dataset import DatasetStore
             return DatasetStore(Path(full))  # type: ignore[return-value]
+        store = cls(engines.connect(full))
         try:
-            store = cls(engines.connect(full))
-            with store.write() as conn:
-                schema.prepare(conn, store.url)
+            with store.read() as conn:
+                current = schema.is_current(conn)
         except sa.exc.OperationalError as exc:
             raise StoreError(f"{display_url(full)}: cannot open the store: {first_line(exc)}") from None
         except sa.exc.DatabaseError as exc:
             raise StoreError(f"{display_url(full)}: not a usable store: {first_line(exc)}") from None
+        if not current:  # only a new or older store is written on opening (a read-only one can be read)
+            with store.write() as conn:
+                schema.prepare(conn, store.url)
         return store
 
     def close(self) -> None:
@@ -81,11 +84,14 @@ class Store(Reading, Writing, Auditing):
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
-        """One write transaction; writers take turns, readers are never blocked."""
-        with self.engine.connect().execution_options(geo_write=True) as conn:
-            with conn.begin():
+        """One write transaction; writers take turns, readers are never blocked. A write the database
+        refuses (a full disk, a read-only store) is rolled back and said in one line (StoreError)."""
+        try:
+            with self.engine.connect().execution_options(geo_write=True) as conn, conn.begin():
                 engines.take_write_turn(conn)
                 yield conn
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"{self.url}: cannot write: {first_line(exc)}") from None
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:

@@ -9,12 +9,13 @@ R-tree triggers. PostGIS: writers take a transaction-scoped advisory lock; point
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from . import gpkg
-from .errors import StoreError
+from .errors import StoreError, first_line
 
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "data" / "incidents.gpkg"
 _LOCK_KEY = 7_467_913  # the advisory lock PostgreSQL writers take turns on
@@ -34,19 +35,22 @@ def resolve_url(url: str | os.PathLike | None = None) -> str:
 
 
 def display_url(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password, for messages (even a URL too malformed to parse)."""
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except (sa.exc.ArgumentError, ValueError):
-        return url
+        return re.sub(r"(://[^/@]*?):[^/@]*@", r"\1:***@", url)
 
 
 def connect(url: str) -> sa.Engine:
     """An engine for a resolved store URL (no connection is made yet)."""
-    if url.startswith("sqlite"):
-        return _sqlite_engine(url)
-    if url.startswith("postgresql"):
-        return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    try:
+        if url.startswith("sqlite"):
+            return _sqlite_engine(url)
+        if url.startswith("postgresql"):
+            return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise StoreError(f"{display_url(url)}: not a valid store URL ({first_line(exc)})") from None
     raise StoreError(f"{display_url(url)}: not a store URL (a .gpkg path or postgresql://...)")
 
 

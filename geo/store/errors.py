@@ -6,6 +6,10 @@ class StoreError(Exception):
     """A problem with the store, said in one line."""
 
 
+class ArticleRefused(StoreError):
+    """One article the store cannot keep (the others can still be written)."""
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of a driver's error (SQLAlchemy wraps it in `orig`), for a one-line message."""
     text = str(getattr(exc, "orig", None) or exc).strip()

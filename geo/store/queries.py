@@ -2,10 +2,10 @@
 exports and the CLI read through."""
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
 import geopandas as gpd
@@ -13,10 +13,19 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..text.document import Article
+from ..text.incidents import EVENT_TYPES
 from .errors import StoreError
 from .frame import COLUMNS, conform, split_list
 from .rows import as_date
 from .schema import articles, corrections, incident_sources, incidents, user_roles
+
+MAX_COUNT = 2**31 - 1   # the largest count a filter may ask for (an SQL INTEGER)
+MAX_TEXT = 1000
+
+
+class BadFilter(StoreError, ValueError):
+    """A filter value no query should get; said in one line."""
+
 
 READ_COLUMNS = tuple(c for c in COLUMNS if c in incidents.c) + ("version",)
 ARTICLE_EXISTS = sa.select(articles.c.fid).where(articles.c.article_key == sa.bindparam("key"))
@@ -35,8 +44,38 @@ class Filters:
     text: str = ""                                           # in the evidence, place, actors, claims
     actors: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        """Refuse what no query should get (values from a URL or a command line): each is one line."""
+        for name in ("date_from", "date_to"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, date):
+                raise BadFilter(f"{name} must be a date, not {value!r}")
+        unknown = [t for t in self.event_types if t not in EVENT_TYPES]
+        if unknown:
+            raise BadFilter(f"unknown event type {unknown[0]!r} (one of {', '.join(EVENT_TYPES)})")
+        for country in self.countries:
+            if not (isinstance(country, str) and len(country) == 2 and country.isascii() and country.isalpha()):
+                raise BadFilter(f"country {country!r} is not a two-letter ISO code")
+        if self.bbox is not None:
+            try:
+                min_lon, min_lat, max_lon, max_lat = (float(x) for x in self.bbox)
+            except (TypeError, ValueError):
+                raise BadFilter(f"bbox {self.bbox!r} is not four numbers") from None
+            if not all(map(math.isfinite, (min_lon, min_lat, max_lon, max_lat))) or min_lon > max_lon \
+                    or min_lat > max_lat:
+                raise BadFilter(f"bbox {self.bbox!r} is not a box (min lon, min lat, max lon, max lat)")
+            object.__setattr__(self, "bbox", (max(min_lon, -180.0), max(min_lat, -90.0), min(max_lon, 180.0),
+                                              min(max_lat, 90.0)))
+        if isinstance(self.min_casualties, bool) or not isinstance(self.min_casualties, int) \
+                or not 0 <= self.min_casualties <= MAX_COUNT:
+            raise BadFilter(f"min_casualties must be a whole number from 0 to {MAX_COUNT}")
+        for value in (self.text, *self.actors):
+            if not isinstance(value, str) or "\x00" in value or len(value) > MAX_TEXT:
+                raise BadFilter(f"text filters are text of {MAX_TEXT} characters at most, without NUL")
+
     def clauses(self, t: Any = incidents.c) -> list[sa.ColumnElement]:
-        """SQL conditions on the incidents table (`t`: its columns, or unqualified stand-ins)."""
+        """SQL conditions on the incidents table (`t`: its columns), every value a bound parameter;
+        `%` and `_` in text match themselves."""
         out: list[sa.ColumnElement] = []
         if self.date_from:
             out.append(t.date >= self.date_from)
@@ -52,12 +91,17 @@ class Filters:
         if self.min_casualties:
             out.append(sa.func.coalesce(t.killed, 0) + sa.func.coalesce(t.wounded, 0) >= self.min_casualties)
         if self.text:
-            pattern = f"%{self.text}%"
-            out.append(sa.or_(t.evidence.ilike(pattern), t.place_name.ilike(pattern), t.actors.ilike(pattern),
-                              t.claimed_by.ilike(pattern)))
+            pattern = _containing(self.text)
+            out.append(sa.or_(*(column.ilike(pattern, escape="\\") for column in
+                                (t.evidence, t.place_name, t.actors, t.claimed_by))))
         for actor in self.actors:
-            out.append(t.actors.ilike(f"%{actor}%"))
+            out.append(t.actors.ilike(_containing(actor), escape="\\"))
         return out
+
+
+def _containing(text: str) -> str:
+    """A LIKE pattern for values containing `text` literally (its `%`, `_` and `\\` escaped)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class Reading:
@@ -85,13 +129,17 @@ class Reading:
         return out
 
     def _read_gpkg(self, filters: Filters) -> gpd.GeoDataFrame:
-        """GDAL reads a GeoPackage through Arrow several times faster than rows through Python."""
+        """GDAL reads a GeoPackage through Arrow several times faster than rows through Python. GDAL
+        takes no bound parameters, so the filters run first as a bound query for the matching fids, and
+        GDAL gets only those integers."""
         import pyogrio
         import pyogrio.errors
-        unqualified = SimpleNamespace(**{c.name: sa.column(c.name, c.type) for c in incidents.c})
-        clauses = filters.clauses(unqualified)
-        where = str(sa.and_(*clauses).compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True})) \
-            if clauses else None
+        where = None
+        clauses = filters.clauses()
+        if clauses:
+            with self.read() as conn:
+                fids = conn.execute(sa.select(incidents.c.fid).where(*clauses)).scalars().all()
+            where = f"fid IN ({','.join(str(int(f)) for f in fids)})" if fids else "0"
         for attempt in range(20):
             try:
                 frame = pyogrio.read_dataframe(self.engine.url.database, layer="incidents",

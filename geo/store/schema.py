@@ -16,7 +16,7 @@ from sqlalchemy.types import UserDefinedType
 from . import engines
 from .errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class PointColumn(UserDefinedType):
@@ -101,6 +101,13 @@ user_roles = sa.Table(
     sa.Column("set_at", Timestamp, nullable=False),
     sqlite_autoincrement=True)
 
+sign_in_failures = sa.Table(
+    "sign_in_failures", metadata,   # failed password sign-ins, where every server process sees them
+    sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", Text, nullable=False, index=True), sa.Column("address", Text, nullable=False, index=True),
+    sa.Column("at", sa.Double, nullable=False),   # epoch seconds: a wait is counted in fractions of one
+    sqlite_autoincrement=True)
+
 
 def _add_user_roles(conn: sa.Connection) -> None:
     """Version 2: roles set by admins in the dashboard."""
@@ -108,8 +115,22 @@ def _add_user_roles(conn: sa.Connection) -> None:
     engines.after_create(conn, {}, ["user_roles"])
 
 
+def _add_sign_in_failures(conn: sa.Connection) -> None:
+    """Version 3: failed sign-ins counted in the store, not in one server process's memory."""
+    sign_in_failures.create(conn, checkfirst=True)
+    engines.after_create(conn, {}, ["sign_in_failures"])
+
+
 # Migrations from each older schema version to the next; a store is brought up to SCHEMA_VERSION on open.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _add_user_roles}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _add_user_roles, 2: _add_sign_in_failures}
+
+
+def is_current(conn: sa.Connection) -> bool:
+    """Whether the store exists with this program's schema (nothing to create or migrate)."""
+    if not sa.inspect(conn).has_table("store_meta"):
+        return False
+    found = conn.execute(sa.select(store_meta.c.value).where(store_meta.c.key == "schema_version")).scalar()
+    return int(found or 0) == SCHEMA_VERSION
 
 
 def prepare(conn: sa.Connection, url: str) -> None:

@@ -19,6 +19,7 @@ from ..places.geodesy import km
 from ..text.document import Article
 from ..text.incidents import Incident
 from .audit import CORRECTED_INCIDENTS, reapply_corrections
+from .errors import ArticleRefused
 from .frame import incident_id
 from .merge import combine, same_event
 from .queries import ARTICLE_EXISTS
@@ -57,6 +58,14 @@ class IngestSummary:
     def __str__(self) -> str:
         return (f"articles: {self.new} new, {self.unchanged} unchanged, {self.failed} failed; "
                 f"incidents: {self.added} added, {self.merged} merged")
+
+
+def _check_storable(article: Article) -> None:
+    """Refuse, on both engines alike, what PostgreSQL cannot keep in text: a NUL character."""
+    for name in ("text", "title", "id", "source", "url"):
+        value = getattr(article, name)
+        if isinstance(value, str) and "\x00" in value:
+            raise ArticleRefused(f"{article.id!r}: its {name} holds a NUL character (\\u0000), which is not text")
 
 
 def _candidates_query(where: sa.ColumnElement) -> sa.Select:
@@ -101,6 +110,7 @@ class Writing:
     def store_document(self, article: Article, found: list[Incident], key: str | None = None) -> IngestResult:
         self.user.require("add")
         key = key or article_key(article.text)
+        _check_storable(article)
         pause = float(os.environ.get("GEO_INGEST_PAUSE", "0") or 0)  # a crash-test aid: sleep mid-transaction
         with self.write() as conn:
             if conn.execute(ARTICLE_EXISTS, {"key": key}).first():
