@@ -65,7 +65,7 @@ class Store(Reading, Writing, Auditing):
         return store
 
     def close(self) -> None:
-        self.engine.dispose()
+        engines.release(self.engine)
 
     def for_user(self, user: User) -> "Store":
         """The same store, acting as `user`: writes the user's role does not allow are refused."""

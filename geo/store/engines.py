@@ -8,6 +8,7 @@ R-tree triggers. PostGIS: writers take a transaction-scoped advisory lock; point
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -75,9 +76,10 @@ def _sqlite_engine(url: str) -> sa.Engine:
             deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {_BUSY_SECONDS * 1000}")
-        # The rollback journal, not WAL: GDAL (QGIS, pyogrio) reads committed data from the file itself.
-        # NORMAL sync: a killed process loses nothing committed; only a power cut may lose the last commits.
-        cursor.execute("PRAGMA journal_mode = DELETE")
+        # WAL while the store is open: a commit appends to the log without syncing, three times faster
+        # than the rollback journal. NORMAL sync: a killed process loses nothing committed; only a power
+        # cut may lose the last commits. `release` turns the file back into one self-contained file.
+        cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
@@ -87,6 +89,29 @@ def _sqlite_engine(url: str) -> sa.Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("geo_write") else "BEGIN")
 
     return engine
+
+
+def checkpoint(engine: sa.Engine) -> None:
+    """Copy what the write-ahead log holds into the GeoPackage file, so GDAL, which reads the file
+    through its own connection, sees every commit (a no-op on PostGIS)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def release(engine: sa.Engine) -> None:
+    """Close the engine's connections; a GeoPackage nobody else has open goes back to the rollback
+    journal, one file that QGIS, a copy or a read-only disk take as it is (another process still using
+    it does that when it closes)."""
+    engine.dispose()
+    if engine.dialect.name != "sqlite":
+        return
+    import sqlite3
+    try:
+        with contextlib.closing(sqlite3.connect(engine.url.database, timeout=0)) as conn:
+            conn.execute("PRAGMA journal_mode = DELETE")
+    except sqlite3.Error:
+        pass  # busy: someone else has it open
 
 
 def take_write_turn(conn: sa.Connection) -> None:

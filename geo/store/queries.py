@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from ..text.document import Article
 from ..text.incidents import EVENT_TYPES
+from . import engines
 from .errors import StoreError
 from .frame import COLUMNS, conform, split_list
 from .rows import as_date
@@ -134,6 +135,7 @@ class Reading:
         GDAL gets only those integers."""
         import pyogrio
         import pyogrio.errors
+        engines.checkpoint(self.engine)
         where = None
         clauses = filters.clauses()
         if clauses:
