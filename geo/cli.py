@@ -126,8 +126,12 @@ def _ingest_distributed(args) -> int:
             summary = ingest_to_parquet(client, articles(), Path(args.out), progress=not args.quiet)
             where = f"dataset: {args.out}"
         else:
+            from .store import StoreError
             with _open_store(args.db) as store:
-                summary = ingest_to_store(client, articles(), store, progress=not args.quiet)
+                try:
+                    summary = ingest_to_store(client, articles(), store, progress=not args.quiet)
+                except StoreError as exc:  # a full disk, a read-only store: one line, nothing half-written
+                    raise CommandError(str(exc)) from None
                 where = f"store: {store.url}"
     summary.failed += sum(p.fatal for p in problems)
     print(f"{summary} ({where}; Dask: {args.scheduler or f'{args.workers} local workers'})")
