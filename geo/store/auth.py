@@ -200,7 +200,7 @@ class SignInGuard:
             raise PermissionDenied(f"too many failed sign-ins from your address; try again in "
                                    f"{int(wait // 60) + 1} min")
         if len(by_name) >= limit:
-            slowdown = min(FIRST_SLOWDOWN_SECONDS * 2.0 ** (len(by_name) - limit), MAX_SLOWDOWN_SECONDS)
+            slowdown = min(FIRST_SLOWDOWN_SECONDS * 2.0 ** min(len(by_name) - limit, 16), MAX_SLOWDOWN_SECONDS)
             wait = slowdown - (now - max(by_name))
             if wait > 0:
                 raise PermissionDenied(f"too many failed sign-ins for {name!r}; wait {math.ceil(wait)} s and "
