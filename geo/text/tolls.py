@@ -26,7 +26,11 @@ from .casualties import NUMBER, QUALIFIER, Count, _bounds, _victims, find_counts
 KINDS = ("killed", "wounded", "none")
 _TOKEN = re.compile(r"[a-z]+(?:['\u2019-][a-z]+)*|\d[\d,]*|[^\s\w]")
 _CANDIDATE = re.compile(rf"\b(?:(?P<qual>{QUALIFIER}|no\s+fewer\s+than|not\s+less\s+than)\s+)?(?P<num>{NUMBER})\b"
-                        r"|\b(?P<one>a|an|another)\s+(?:[\w'\u2019-]+\s+){0,3}?(?:%s)\b")
+                        r"|\b(?P<one>a|an|another)\s+(?:[\w'\u2019-]+\s+){0,3}?(?:%s)\b"
+                        # a singular passive names one victim, whoever it is: "the mayor was shot dead"
+                        r"|\b(?P<was>was|has\s+been|had\s+been)\s+(?:[\w-]+\s+){0,2}?(?:killed|shot\s+dead|"
+                        r"murdered|assassinated|beheaded|lynched|executed|slain|gunned\s+down|hacked\s+to\s+death|"
+                        r"stabbed\s+to\s+death|found\s+dead|wounded|injured)\b")
 _PERSONS = ("man|woman|child|boy|girl|baby|person|civilian|soldier|policeman|policewoman|officer|journalist|"
             "reporter|teenager|youth|student|teacher|worker|resident|villager|farmer|herder|herdsman|fighter|"
             "militant|commander|leader|chief|official|member|guard|pilot|driver|trader|businessman|doctor|nurse|"
@@ -55,6 +59,7 @@ class Candidate:
     low: int | None
     high: int | None
     form: str           # "digit", "word", "vague" ("dozens": ACLED's exact rule, never the model's), "article"
+                        # ("a reporter"), "another", "singular" ("was killed": one victim)
     features: tuple[str, ...]
 
 
@@ -66,10 +71,11 @@ def candidates(text: str, low: str, start: int, end: int, rule_counts: list[Coun
     token_starts = [t[0] for t in tokens]
     out = []
     for m in _CANDIDATE.finditer(low, start, end):
-        if m.group("one"):
+        if m.group("one") or m.group("was"):
             value, lo, hi = 1, 1, 1
-            qual, num_start, num_end = "", m.start("one"), m.end("one")
-            form = "another" if m.group("one") == "another" else "article"
+            group = "one" if m.group("one") else "was"
+            qual, num_start, num_end = "", m.start(group), m.end(group)
+            form = "singular" if group == "was" else "another" if m.group("one") == "another" else "article"
         else:
             qual, num_start, num_end = m.group("qual") or "", m.start("num"), m.end("num")
             value, lo, hi = parse_number(m.group("num"))
@@ -219,8 +225,8 @@ def read_counts(text: str, start: int, end: int, low: str, model: TollModel | No
     out: list[Count] = []
     for rc in rule_counts:
         inside = [probs for c, probs in scored if rc.start <= c.num_start < rc.end]
-        if not inside or rc.value == 0:
-            out.append(rc)  # "no one was hurt", "dozens": words the rules read exactly
+        if not inside or rc.value == 0 or rc.revised:
+            out.append(rc)  # "no one was hurt", "dozens", "the toll rose to 12": what the rules read exactly
             continue
         probs = max(inside, key=lambda p: max(p[0], p[1]))
         other = "wounded" if rc.kind == "killed" else "killed"
@@ -235,8 +241,14 @@ def read_counts(text: str, start: int, end: int, low: str, model: TollModel | No
     # A number beside a toll the rules read is another group of people (who were arrested, who speak);
     # a lone person beside any stated toll is who speaks or one of those counted, not one more.
     ruled = {k.kind for k in out}
-    stated = ruled | {kind for c, kind in fresh if c.form != "article"}
-    fresh = [(c, kind) for c, kind in fresh if kind not in (stated if c.form == "article" else ruled)]
+    lone = ("article", "singular")
+    stated = ruled | {kind for c, kind in fresh if c.form not in lone}
+    grouped = {id(c) for (c, kind), (d, other) in zip(fresh, fresh[1:])  # "a judge and seven relatives"
+               if kind == other and c.form == "article" and _JOIN.match(low[c.end:d.start])}
+    fresh = [(c, kind) for c, kind in fresh
+             if kind not in (stated if c.form in lone and id(c) not in grouped else ruled)]
+    fresh = [(c, kind) for n, (c, kind) in enumerate(fresh)  # "a reporter was killed": one person, said once
+             if not (c.form == "singular" and any(d.form == "article" and k == kind for d, k in fresh[:n]))]
     out.extend(_groups(fresh, text, low))
     out.sort(key=lambda c: c.start)
     return out
