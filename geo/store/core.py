@@ -87,9 +87,11 @@ class Store(Reading, Writing, Auditing):
         """One write transaction; writers take turns, readers are never blocked. A write the database
         refuses (a full disk, a read-only store) is rolled back and said in one line (StoreError)."""
         try:
-            with self.engine.connect().execution_options(geo_write=True) as conn, conn.begin():
-                engines.take_write_turn(conn)
-                yield conn
+            with self.engine.connect().execution_options(geo_write=True) as conn:
+                engines.before_write(conn)
+                with conn.begin():
+                    engines.take_write_turn(conn)
+                    yield conn
         except sa.exc.DBAPIError as exc:
             raise StoreError(f"{self.url}: cannot write: {first_line(exc)}") from None
 

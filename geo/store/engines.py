@@ -76,10 +76,7 @@ def _sqlite_engine(url: str) -> sa.Engine:
             deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {_BUSY_SECONDS * 1000}")
-        # WAL while the store is open: a commit appends to the log without syncing, three times faster
-        # than the rollback journal. NORMAL sync: a killed process loses nothing committed; only a power
-        # cut may lose the last commits. `release` turns the file back into one self-contained file.
-        cursor.execute("PRAGMA journal_mode = WAL")
+        # NORMAL sync: a killed process loses nothing committed; only a power cut may lose the last commits.
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
@@ -112,6 +109,19 @@ def release(engine: sa.Engine) -> None:
             conn.execute("PRAGMA journal_mode = DELETE")
     except sqlite3.Error:
         pass  # busy: someone else has it open
+
+
+def before_write(conn: sa.Connection) -> None:
+    """Before a connection's first write transaction: a GeoPackage goes to WAL, where a commit appends to
+    the log without a sync (three times faster than the rollback journal). Only writers switch it, so
+    reading a store (an export, a read-only disk) leaves the file as it is; `release` switches back."""
+    if conn.dialect.name == "sqlite" and not conn.connection.info.get("wal"):
+        import sqlite3
+        try:
+            conn.connection.dbapi_connection.execute("PRAGMA journal_mode = WAL")  # outside any transaction
+        except sqlite3.Error:
+            pass  # a read-only file: the write itself will say so, in one line
+        conn.connection.info["wal"] = True
 
 
 def take_write_turn(conn: sa.Connection) -> None:
