@@ -60,23 +60,6 @@ class _IconPath(MacroElement):
                          + "/leaflet/images/';{% endmacro %}")
 
 
-class _Legend(MacroElement):
-    """The event-type colours and the casualty circles, in the map's corner (fixed text only)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        rows = "".join(f"<div><span style='background:{EVENT_COLORS[t]}'></span>{EVENT_LABELS[t]}</div>"
-                       for t in EVENT_TYPES)
-        rows += (f"<div><span style='background:{KILLED_COLOR}'></span>Killed (circle area)</div>"
-                 f"<div><span style='background:{WOUNDED_COLOR}'></span>Wounded (circle area)</div>")
-        self._template = Template(
-            "{% macro html(this, kwargs) %}<div class='geo-legend' style='position:absolute;bottom:24px;left:10px;"
-            "z-index:9999;background:white;padding:6px 8px;border-radius:4px;font:12px sans-serif;"
-            "box-shadow:0 1px 4px rgba(0,0,0,.3)'><b>Incidents</b>" + rows + "</div><style>.geo-legend span{"
-            "display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:6px}</style>"
-            "{% endmacro %}")
-
-
 class _Fetched(MacroElement):
     """A GeoJSON layer the browser fetches from the app's static files (not sent with every page)."""
 
@@ -88,12 +71,6 @@ class _Fetched(MacroElement):
     def __init__(self, url: str, style: dict) -> None:
         super().__init__()
         self.url, self.style = url, style
-
-
-@dataclass(frozen=True)
-class MapView:
-    center: tuple[float, float] | None = None
-    zoom: int | None = None
 
 
 MAX_PLACES = 15_000  # beyond this, nearby places are drawn as one (the map stays usable at 100,000)
@@ -136,71 +113,220 @@ def _label(place: str, count: int, event_type: str, killed: int, wounded: int) -
     return html.escape(f"{place or 'Unnamed place'}: {what}{toll}")
 
 
-def incident_map(groups: pd.DataFrame, online_tiles: bool = False, view: MapView | None = None,
-                 height: int = 560) -> folium.Map:
-    """The map of incidents grouped by place (`place_groups`, which the page also needs to know what a
-    click landed on) with its layers: incidents, casualties, heat, precision, countries."""
+
+# -- the base map: what stays put while the incidents change (time playback, filters within the view) ------
+LABEL_ZOOMS = {"country": 3, "capital": 5, "place": 7}   # the zoom from which each kind of name shows
+
+
+class _Legend(MacroElement):
+    """The event-type colours, with how many incidents of each are shown, and the casualty circles: a
+    Leaflet control in the bottom-right corner, so it stacks with the scale bar instead of covering it.
+    The counts are filled in by the incident layers (`_LegendCounts`)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}(function () { var legend = L.control({position: 'bottomright'}); "
+        "legend.onAdd = function () { var d = L.DomUtil.create('div', 'geo-legend'); d.innerHTML = {{ this.body|tojson }};"
+        " return d; }; legend.addTo({{ this._parent.get_name() }}); })();{% endmacro %}"
+        "{% macro header(this, kwargs) %}<style>.geo-legend{background:white;padding:6px 8px;border-radius:4px;"
+        "font:12px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}.geo-legend i{display:inline-block;width:10px;"
+        "height:10px;border-radius:50%;margin-right:6px}.geo-legend b.geo-count{font-weight:normal;color:#555;"
+        "margin-left:4px}</style>{% endmacro %}")
+
+    def __init__(self) -> None:
+        super().__init__()
+        rows = "".join(f"<div><i style='background:{EVENT_COLORS[t]}'></i>{EVENT_LABELS[t]}"
+                       f"<b class='geo-count' data-type='{t}'></b></div>" for t in EVENT_TYPES)
+        rows += (f"<div><i style='background:{KILLED_COLOR}'></i>Killed (circle area)</div>"
+                 f"<div><i style='background:{WOUNDED_COLOR}'></i>Wounded (circle area)</div>")
+        self.body = "<b>Incidents</b>" + rows
+
+
+class _LegendCounts(MacroElement):
+    """Incidents per type shown in the legend, for what the map shows now."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}(function (c) { document.querySelectorAll('.geo-legend .geo-count')"
+        ".forEach(function (el) { el.textContent = '(' + (c[el.dataset.type] || 0) + ')'; }); })"
+        "({{ this.counts|tojson }});{% endmacro %}")
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__()
+        self.counts = counts
+
+
+class _Labels(MacroElement):
+    """Names on the map as text (country, capital, place), each shown from its zoom up: the container
+    carries `geo-z-lt-N` classes for the zooms it is below (set by `_LabelZoom`). Rows: [lat, lon,
+    escaped text, kind]."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}(function () { var rows = {{ this.rows|tojson }}, "
+        "layer = {{ this._parent.get_name() }}; rows.forEach(function (r) { L.marker([r[0], r[1]], {icon: "
+        "L.divIcon({className: 'geo-label geo-label-' + r[3], html: r[2], iconSize: null}), interactive: false, "
+        "keyboard: false}).addTo(layer); }); })();{% endmacro %}")
+
+    def __init__(self, rows: list) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class _LabelZoom(MacroElement):
+    """Hides each kind of name below its zoom (CSS on classes the map container gets on every zoom)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}(function () { var map = {{ this._parent.get_name() }}; "
+        "function mark() { var z = map.getZoom(), c = map.getContainer(); for (var k = 1; k <= 18; k++) "
+        "{ c.classList.toggle('geo-z-lt-' + k, z < k); } } map.on('zoomend', mark); mark(); })();{% endmacro %}"
+        "{% macro header(this, kwargs) %}<style>.geo-label{white-space:nowrap;font:11px sans-serif;color:#333;"
+        "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;transform:translate(-50%,-50%);pointer-events:none}"
+        ".geo-label-country{font-size:12px;letter-spacing:.05em;text-transform:uppercase;color:#666}"
+        ".geo-label-capital{font-weight:bold}.geo-label-place{color:#111;transform:translate(8px,-50%)}"
+        "{{ this.rules }}</style>{% endmacro %}")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rules = "".join(f".geo-z-lt-{z} .geo-label-{kind}{{display:none}}" for kind, z in LABEL_ZOOMS.items())
+
+
+def basemap_labels() -> list:
+    """Country names and capitals from the gazetteer, for the offline basemap."""
+    from ..places.gazetteer import load_gazetteer
+    gazetteer = load_gazetteer()
+    rows = []
+    for index in gazetteer.country_places.values():
+        p = gazetteer.place(index)
+        rows.append([p.lat, p.lon, html.escape(p.name), "country"])
+    for index in np.flatnonzero(np.asarray(gazetteer.places["capital"]) == 1):
+        p = gazetteer.place(int(index))
+        rows.append([p.lat, p.lon, html.escape(p.name), "capital"])
+    return rows
+
+
+@dataclass(frozen=True)
+class MapView:
+    """Where the map opens: a centre and zoom, else the bounds (south, west, north, east) fitted."""
+
+    center: tuple[float, float] | None = None
+    zoom: int | None = None
+    bounds: tuple[float, float, float, float] | None = None
+
+
+def view_of(groups: pd.DataFrame) -> MapView:
+    """The view that shows every place of `groups`."""
+    if groups.empty:
+        return MapView()
+    return MapView(bounds=(float(groups.lat.min()), float(groups.lon.min()), float(groups.lat.max()),
+                           float(groups.lon.max())))
+
+
+def base_map(view: MapView | None = None, online_tiles: bool = False, labels: list | None = None,
+             height: int = 560) -> folium.Map:
+    """The map without incidents: outlines (or tiles), names, legend, scale. The incidents come as
+    `incident_layers`, which st_folium swaps without redrawing this (so playback keeps the user's zoom)."""
     view = view or MapView()
     m = OfflineMap(location=list(view.center) if view.center else [20, 20], zoom_start=view.zoom or 2,
                    tiles=None, maxZoom=18, minZoom=1, height=height, prefer_canvas=True, control_scale=True)
     m.add_child(_IconPath())
     if online_tiles:
         folium.TileLayer(TILES_URL, attr=TILES_ATTRIBUTION, name="OpenStreetMap (online)", max_zoom=18).add_to(m)
-    outlines = folium.FeatureGroup(name="Country outlines", control=True)
-    outlines.add_child(_Fetched(COUNTRIES_URL, {"color": "#777", "weight": 0.6, "fillColor": "#f4efe1",
-                                                "fillOpacity": 1.0}))
-    outlines.add_to(m)
-    if not groups.empty:
-        _incident_layer(groups).add_to(m)
-        _casualty_layer(groups).add_to(m)
-        _heat_layer(groups).add_to(m)
-        _precision_layer(groups).add_to(m)
-        if view.center is None:
-            m.fit_bounds([[groups.lat.min(), groups.lon.min()], [groups.lat.max(), groups.lon.max()]],
-                         max_zoom=7, padding=(20, 20))
-    folium.LayerControl(collapsed=False).add_to(m)
+    else:
+        m.add_child(_Fetched(COUNTRIES_URL, {"color": "#777", "weight": 0.6, "fillColor": "#f4efe1",
+                                             "fillOpacity": 1.0}))
+    m.add_child(_LabelZoom())
+    if labels:
+        m.add_child(_Labels(labels))
     m.add_child(_Legend())
+    if view.center is None and view.bounds is not None:
+        south, west, north, east = view.bounds
+        m.fit_bounds([[south, west], [north, east]], max_zoom=7, padding=(20, 20))
     return m
+
+
+@dataclass(frozen=True)
+class Layers:
+    """Which incident layers to draw besides the incidents themselves."""
+
+    casualties: bool = True
+    heat: bool = False
+    precision: bool = False
+    place_names: bool = True
+
+
+MAX_PLACE_NAMES = 300  # the busiest places get their name written on the map
+
+
+def incident_layers(groups: pd.DataFrame, counts: dict[str, int], layers: Layers = Layers(),
+                    selected: tuple[float, float] | None = None) -> list[folium.FeatureGroup]:
+    """The incidents as feature groups for st_folium's `feature_group_to_add`: the markers (a click
+    reports the marker's own position, so `group_at` finds exactly the place clicked), the casualty
+    circles, heat, precision, the names of the busiest places, the selected place ringed, and the
+    legend's counts."""
+    main = folium.FeatureGroup(name="Incidents")
+    main.add_child(_LegendCounts(counts))
+    out = [main]
+    if groups.empty:
+        return out
+    if layers.casualties:
+        out.insert(0, _casualty_layer(groups))  # under the markers, and not clickable
+    if layers.precision:
+        out.insert(0, _precision_layer(groups))
+    if layers.heat:
+        out.insert(0, _heat_layer(groups))
+    _add_markers(main, groups)
+    if layers.place_names:
+        busiest = groups.nlargest(MAX_PLACE_NAMES, "count")
+        main.add_child(_Labels([[lat, lon, html.escape(name or ""), "place"] for lat, lon, name in
+                                zip(busiest.lat.tolist(), busiest.lon.tolist(), busiest.place_name) if name]))
+    if selected is not None:
+        main.add_child(_Circles([[selected[0], selected[1], 15, 0, ""]], ["#111"], opacity=0.0, interactive=False,
+                                weight=3))
+    return out
 
 
 class _Circles(MacroElement):
     """Many circles in one compact array, drawn by a loop in the browser: a fraction of the bytes of a
     GeoJSON layer with a style per feature. Rows: [lat, lon, radius, colour index, label or ""];
-    labels are escaped text."""
+    labels are escaped text. A click on a circle reports the circle's centre, not the pointer's position."""
 
     _template = Template(
         "{% macro script(this, kwargs) %}(function () { var rows = {{ this.rows|tojson }}, "
         "colors = {{ this.colors|tojson }}, layer = {{ this._parent.get_name() }}; "
         "for (var i = 0; i < rows.length; i++) { var r = rows[i], c = colors[r[3]]; "
         "var m = {{ 'L.circle' if this.meters else 'L.circleMarker' }}([r[0], r[1]], {radius: r[2], color: c, "
-        "fillColor: c, fillOpacity: {{ this.opacity }}, weight: 1{{ ', dashArray: \\'4\\'' if this.meters else '' }}}); "
-        "if (r[4]) { m.bindTooltip(r[4]); } m.addTo(layer); } })();{% endmacro %}")
+        "fillColor: c, fillOpacity: {{ this.opacity }}, weight: {{ this.weight }}, "
+        "interactive: {{ 'true' if this.interactive else 'false' }}"
+        "{{ ', dashArray: \\'4\\'' if this.meters else '' }}}); "
+        "if (r[4]) { m.bindTooltip(r[4]); } "
+        "{% if this.interactive %}m.on('click', function (e) { e.latlng = this.getLatLng(); });{% endif %}"
+        "m.addTo(layer); } })();{% endmacro %}")
 
-    def __init__(self, rows: list, colors: list[str], opacity: float = 0.85, meters: bool = False) -> None:
+    def __init__(self, rows: list, colors: list[str], opacity: float = 0.85, meters: bool = False,
+                 interactive: bool = True, weight: int = 1) -> None:
         super().__init__()
         self.rows, self.colors, self.opacity, self.meters = rows, colors, opacity, meters
+        self.interactive, self.weight = interactive, weight
 
 
 _PALETTE = [EVENT_COLORS[t] for t in EVENT_TYPES]
 _COLOR_INDEX = {t: i for i, t in enumerate(EVENT_TYPES)}
 
 
-def _incident_layer(groups: pd.DataFrame) -> folium.FeatureGroup:
-    layer = folium.FeatureGroup(name="Incidents", control=True)
-    colors = [EVENT_COLORS.get(t, "#555") for t in groups.event_type]
+def _add_markers(layer: folium.FeatureGroup, groups: pd.DataFrame) -> None:
     if len(groups) > CLUSTER_ABOVE:
+        colors = [EVENT_COLORS.get(t, "#555") for t in groups.event_type]
         data = [[lat, lon, c, label] for lat, lon, c, label in zip(groups.lat.tolist(), groups.lon.tolist(), colors,
                                                                     groups.label.tolist())]
         callback = ("function (row) { var m = L.circleMarker(new L.LatLng(row[0], row[1]), {radius: 6, "
                     "color: row[2], fillColor: row[2], fillOpacity: 0.85, weight: 1}); "
-                    "m.bindTooltip(row[3]); return m; }")  # row[3] is escaped text
+                    "m.bindTooltip(row[3]); m.on('click', function (e) { e.latlng = this.getLatLng(); }); "
+                    "return m; }")  # row[3] is escaped text
         OfflineMarkerCluster(data, callback=callback).add_to(layer)
-        return layer
+        return
     sizes = [round(min(14, 5 + 2 * math.log2(n)), 1) for n in groups["count"]]
     rows = [[lat, lon, r, _COLOR_INDEX.get(t, 0), label] for lat, lon, r, t, label in
             zip(groups.lat.tolist(), groups.lon.tolist(), sizes, groups.event_type, groups.label.tolist())]
+    rows.sort(key=lambda row: -row[2])  # the big ones first, so a small place next to a big one stays clickable
     layer.add_child(_Circles(rows, _PALETTE))
-    return layer
 
 
 def _radius(count: np.ndarray) -> list[float]:
@@ -209,17 +335,18 @@ def _radius(count: np.ndarray) -> list[float]:
 
 
 def _casualty_layer(groups: pd.DataFrame) -> folium.FeatureGroup:
-    layer = folium.FeatureGroup(name="Casualties", control=True)
+    layer = folium.FeatureGroup(name="Casualties")
     for kind, color in (("wounded", WOUNDED_COLOR), ("killed", KILLED_COLOR)):  # killed drawn on top
         rows = groups[groups[kind] > 0]
         if not rows.empty:
             layer.add_child(_Circles([[lat, lon, r, 0, ""] for lat, lon, r in zip(
-                rows.lat.tolist(), rows.lon.tolist(), _radius(rows[kind].to_numpy()))], [color], opacity=0.45))
+                rows.lat.tolist(), rows.lon.tolist(), _radius(rows[kind].to_numpy()))], [color], opacity=0.45,
+                interactive=False))
     return layer
 
 
 def _heat_layer(groups: pd.DataFrame) -> folium.FeatureGroup:
-    layer = folium.FeatureGroup(name="Heat", control=True, show=False)
+    layer = folium.FeatureGroup(name="Heat")
     weights = (groups["count"] + groups.killed + groups.wounded).to_numpy(dtype=float)
     data = [[lat, lon, w] for lat, lon, w in zip(groups.lat.tolist(), groups.lon.tolist(),
                                                  (weights / max(weights.max(), 1.0)).round(3).tolist())]
@@ -229,18 +356,23 @@ def _heat_layer(groups: pd.DataFrame) -> folium.FeatureGroup:
 
 def _precision_layer(groups: pd.DataFrame) -> folium.FeatureGroup:
     """How far the true place may be, for incidents coded to a district or a province."""
-    layer = folium.FeatureGroup(name="Precision (district, province)", control=True, show=False)
+    layer = folium.FeatureGroup(name="Precision")
     vague = groups[groups.precision >= 2]
     if not vague.empty:
         layer.add_child(_Circles([[lat, lon, PRECISION_METERS[int(p)], 0, ""] for lat, lon, p in zip(
-            vague.lat.tolist(), vague.lon.tolist(), vague.precision.tolist())], ["#555"], opacity=0.08, meters=True))
+            vague.lat.tolist(), vague.lon.tolist(), vague.precision.tolist())], ["#555"], opacity=0.08, meters=True,
+            interactive=False))
     return layer
 
 
-def nearest_group(groups: pd.DataFrame, lat: float, lon: float) -> pd.Series | None:
-    """The place group a map click landed on (the nearest, within a few kilometres)."""
+def group_at(groups: pd.DataFrame, lat: float, lon: float) -> pd.Series | None:
+    """The place whose marker was clicked: markers report their own centre, so this is an exact match
+    (not the nearest place, which at a low zoom is often another one)."""
     if groups.empty:
         return None
-    d = (groups.lat - lat) ** 2 + ((groups.lon - lon) * math.cos(math.radians(lat))) ** 2
-    i = int(d.to_numpy().argmin())
-    return groups.iloc[i] if d.iat[i] < 0.05 ** 2 else None
+    hit = groups[((groups.lat - lat).abs() < 1e-7) & ((groups.lon - lon).abs() < 1e-7)]
+    return hit.iloc[0] if not hit.empty else None
+
+
+def counts_by_type(frame: pd.DataFrame) -> dict[str, int]:
+    return {str(k): int(v) for k, v in frame["event_type"].astype(str).value_counts().items()}
