@@ -216,12 +216,13 @@ if st.session_state["selected"] and not selected:
     st.info("The incident you chose is outside the current filters, so it is no longer selected.")
 st.session_state["selected"] = selected
 
+# The URL keeps the view, so it can be shared ("tab" belongs to the tabs widget, which keeps it itself).
 wanted = write_query(filters, area, selected[0] if len(selected) == 1 else None)
-if "tab" in st.query_params:
-    wanted["tab"] = st.query_params["tab"]
-current = {k: st.query_params.get_all(k) if isinstance(v, list) else st.query_params.get(k) for k, v in wanted.items()}
-if wanted != current or set(st.query_params) - set(wanted):
-    st.query_params.from_dict(wanted)  # the URL keeps the view, so it can be shared
+for stale in set(st.query_params) - set(wanted) - {"tab"}:
+    del st.query_params[stale]
+for name, value in wanted.items():
+    if (st.query_params.get_all(name) if isinstance(value, list) else st.query_params.get(name)) != value:
+        st.query_params[name] = value
 
 if auth.enabled:
     st.sidebar.write(f"Signed in as **{plain_label(user.name)}** ({user.role})")
@@ -316,7 +317,7 @@ def map_tab(timing) -> None:
     chosen = groups[groups.incident_ids.map(lambda ids: bool(set(ids) & set(selected)))]
     ring = (float(chosen.lat.iat[0]), float(chosen.lon.iat[0])) if not chosen.empty else None
     focus = st.session_state.get("focus")
-    view = MapView(center=focus, zoom=8) if focus else view_of(place_groups(frame))
+    view = MapView(center=focus, zoom=8) if focus else view_of(place_groups(frame), area)
     m = base_map(view, online_tiles=online, labels=map_labels())
     if area is not None:
         area_layer(area).add_to(m)

@@ -180,7 +180,7 @@ class _LabelZoom(MacroElement):
         "{% macro header(this, kwargs) %}<style>.geo-label{white-space:nowrap;font:11px sans-serif;color:#333;"
         "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;transform:translate(-50%,-50%);pointer-events:none}"
         ".geo-label-country{font-size:12px;letter-spacing:.05em;text-transform:uppercase;color:#666}"
-        ".geo-label-capital{font-weight:bold}.geo-label-place{color:#111;transform:translate(8px,-50%)}"
+        ".geo-label-capital{font-weight:bold}.geo-label-place,.geo-label-capital{color:#111;transform:translate(8px,-50%)}"
         "{{ this.rules }}</style>{% endmacro %}")
 
     def __init__(self) -> None:
@@ -211,8 +211,11 @@ class MapView:
     bounds: tuple[float, float, float, float] | None = None
 
 
-def view_of(groups: pd.DataFrame) -> MapView:
-    """The view that shows every place of `groups`."""
+def view_of(groups: pd.DataFrame, area=None) -> MapView:
+    """The view that shows every place of `groups`, or the drawn `area` (an `areas.Area`) when there is one."""
+    if area is not None:
+        west, south, east, north = area.bbox
+        return MapView(bounds=(south, west, north, east))
     if groups.empty:
         return MapView()
     return MapView(bounds=(float(groups.lat.min()), float(groups.lon.min()), float(groups.lat.max()),
