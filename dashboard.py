@@ -264,12 +264,14 @@ if st.session_state.get("tab") not in names:
 tabs = dict(zip(names, st.tabs(names, key="tab", bind="query-params", on_change="rerun")))
 
 
-def open_article(incident_id: str) -> None:
-    """From a card to its article, scrolled to the evidence."""
-    first = store.sources([incident_id])
-    if not first.empty:
-        st.session_state.update(article_choice=first["article_key"].iat[0], tab="Articles",
-                                article_focus=first["evidence"].iat[0])
+def open_article(incident_id: str, evidence: str) -> None:
+    """From a card to the article that states its evidence, scrolled to it."""
+    sources = store.sources([incident_id])
+    stating = sources[sources["evidence"] == evidence]
+    chosen = stating if not stating.empty else sources
+    if not chosen.empty:
+        st.session_state.update(article_choice=chosen["article_key"].iat[0], tab="Articles",
+                                article_focus=chosen["evidence"].iat[0])
 
 
 def show_cards(ids: list[str], where: str) -> None:
@@ -278,7 +280,7 @@ def show_cards(ids: list[str], where: str) -> None:
     for row in rows.head(20).to_dict("records"):
         st.html(incident_card_html(row, sources[sources.incident_id == row["incident_id"]]))
         st.button("Open the article at the evidence", key=f"open_{where}_{row['incident_id']}",
-                  on_click=open_article, args=(row["incident_id"],))
+                  on_click=open_article, args=(row["incident_id"], row["evidence"]))
 
 
 def show_on_map(lat: float, lon: float) -> None:

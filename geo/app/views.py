@@ -175,37 +175,39 @@ _STYLE = ("<style>.geo-place{background:#cfe8ff}.geo-toll{background:#ffd6d6;fon
 
 
 def marked_html(text: str, marks: Iterable[Mark], evidence: Iterable[tuple[int, int]] = ()) -> str:
-    """`text` escaped, with `marks` (non-overlapping; the first wins) and the `evidence` sentences wrapped
-    around them; the first evidence sentence has the id `geo-evidence`, so a page can scroll to it."""
-    spans = sorted((s, e) for s, e in evidence if 0 <= s < e <= len(text))
-    inner = sorted(marks, key=lambda m: (m.start, -m.end))
-    out, cursor, first = [], 0, True
-    kept: list[Mark] = []
-    for m in inner:
-        if m.start >= cursor:
+    """`text` escaped, with `marks` (non-overlapping; the first wins) inside the `evidence` sentences'
+    frames; the frame of the first sentence given has the id `geo-evidence`, so a page can scroll to it.
+    A mark that would straddle a frame's edge is left out, so the HTML always nests."""
+    evidence = [(s, e) for s, e in evidence if 0 <= s < e <= len(text)]
+    spans: list[list[int]] = []
+    for start, end in sorted(evidence):
+        if spans and start < spans[-1][1]:
+            spans[-1][1] = max(end, spans[-1][1])
+        else:
+            spans.append([start, end])
+    edges = {edge for span in spans for edge in span}
+    kept, reach = [], 0
+    for m in sorted(marks, key=lambda m: (m.start, -m.end)):
+        if m.start >= reach and not any(m.start < edge < m.end for edge in edges):
             kept.append(m)
-            cursor = m.end
-    opens = {s: e for s, e in spans}
-    cursor, closing = 0, None
-    points = sorted({0, len(text)} | {m.start for m in kept} | {m.end for m in kept} | set(opens) | set(opens.values()))
-    active: Mark | None = None
-    starts = {m.start: m for m in kept}
-    for a, b in zip(points, points[1:]):
-        if closing is None and a in opens:
-            out.append("<span class='geo-evidence'" + (" id='geo-evidence'" if first else "") + ">")
-            closing, first = opens[a], False
-        if active is None and a in starts:
-            active = starts[a]
-            out.append(f"<mark class='{active.css}' title='{html.escape(active.title, quote=True)}'>")
-        out.append(html.escape(text[a:b]))
-        if active is not None and b == active.end:
-            out.append("</mark>")
-            active = None
-        if closing is not None and b >= closing and active is None:
-            out.append("</span>")
-            closing = None
-    if closing is not None:
-        out.append("</span>")
+            reach = m.end
+    opens: dict[int, list[str]] = {}
+    closes: dict[int, list[str]] = {}
+    target = evidence[0][0] if evidence else None
+    for start, end in spans:
+        is_target = target is not None and start <= target < end
+        opens.setdefault(start, []).append("<span class='geo-evidence'" + (" id='geo-evidence'" if is_target else "")
+                                           + ">")
+        closes.setdefault(end, []).append("</span>")
+    for m in kept:
+        opens.setdefault(m.start, []).append(f"<mark class='{m.css}' title='{html.escape(m.title, quote=True)}'>")
+        closes.setdefault(m.end, []).insert(0, "</mark>")
+    out, cursor = [], 0
+    for point in sorted(set(opens) | set(closes)):
+        out.append(html.escape(text[cursor:point]))
+        out.extend(closes.get(point, []) + opens.get(point, []))
+        cursor = point
+    out.append(html.escape(text[cursor:]))
     body = "".join(out).replace("\n", "<br>")
     return _STYLE + f"<div style='line-height:1.5'>{body}</div>"
 
