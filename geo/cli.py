@@ -155,6 +155,8 @@ def cmd_reprocess(args) -> int:
 
 
 def cmd_export(args) -> int:
+    if args.corrections:
+        return _export_corrections(args)
     from .store.export import ExportError, write_export
     from .store import Filters
     filters = Filters(date_from=_published(args.date_from, "--from"), date_to=_published(args.date_to, "--to"),
@@ -169,6 +171,20 @@ def cmd_export(args) -> int:
     except ExportError as exc:
         raise CommandError(str(exc)) from None
     print(f"{len(frame)} incidents -> {path} ({args.format})")
+    return 0
+
+
+def _export_corrections(args) -> int:
+    """People's corrections as labelled examples (JSON lines) for the next `python -m geo train`."""
+    from .learn.corrections import labelled_examples
+    with _open_store(args.db) as store:
+        examples = list(labelled_examples(store))
+    lines = "".join(json.dumps(e, default=str) + "\n" for e in examples)
+    if str(args.output) == "-":
+        sys.stdout.write(lines)
+    else:
+        Path(args.output).write_text(lines, encoding="utf-8")
+        print(f"{len(examples)} corrections -> {args.output} (labelled examples, JSON lines)")
     return 0
 
 
@@ -203,8 +219,8 @@ def cmd_user(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate import as_dict, default_eval_dir, default_incident_dir, evaluate_corpus, evaluate_incidents, \
-        format_table
+    from .evaluate import as_dict, default_eval_dir, default_incident_dir, evaluate_corpus, evaluate_dev_sets, \
+        evaluate_incidents, format_dev_table, format_table
     from .pipeline import default_pipeline
     if args.incidents is not None:
         folder = Path(args.incidents) if args.incidents else default_incident_dir()
@@ -214,15 +230,51 @@ def cmd_evaluate(args) -> int:
         score, _ = evaluate_incidents(folder, default_pipeline(demonyms=not args.no_demonyms))
         print(json.dumps(as_dict(score), indent=None if args.json else 2))
         return 0
-    paths = [Path(p) for p in args.corpus] if args.corpus else sorted(default_eval_dir().glob("*.jsonl"))
-    if not paths:
-        raise CommandError(f"no corpus given and none found in {default_eval_dir()}")
+    if not args.corpus:  # every dev set, side by side, each scored by its own scorer
+        eval_dir = default_eval_dir().parent
+        if not eval_dir.is_dir():
+            raise CommandError(f"no corpus given and no dev sets in {eval_dir}")
+        scores = evaluate_dev_sets(default_pipeline(demonyms=not args.no_demonyms), eval_dir)
+        print(json.dumps(scores) if args.json else format_dev_table(scores))
+        return 0
+    paths = [Path(p) for p in args.corpus]
     for p in paths:
         if not p.is_file():
             raise CommandError(f"{p}: no such corpus file")
     scores = [evaluate_corpus(p, default_pipeline(demonyms=not args.no_demonyms)) for p in paths]
     print(json.dumps([as_dict(s) for s in scores]) if args.json else format_table(scores))
     return 0
+
+
+def cmd_train(args) -> int:
+    from .evaluate import cross_validate_tolls, default_eval_dir, score_with_shared
+    from .learn.tolls import MODEL_PATH, fit, labelled_candidates, read_labelled, read_wad, save, write_card
+    eval_dir = default_eval_dir().parent
+    wad = Path(args.wad) if args.wad else eval_dir / "wad" / "dev.jsonl"
+    if not wad.is_file():
+        raise CommandError(f"{wad}: no WAD ledes to train on (the dev split sits in ../shared/eval/wad)")
+    ledes = read_wad(wad) + read_labelled(Path(args.labels))
+    used = sum(labelled_candidates(x) is not None for x in ledes)
+    model = fit(ledes, args.c)
+    print(f"trained on {used} of {len(ledes)} ledes; {len(model.weights)} weights -> {save(model)}")
+    cv = rules = None
+    if args.cv > 1:
+        cv = cross_validate_tolls(ledes, args.cv, eval_dir, args.c)
+        rules = score_with_shared(eval_dir, "wad", wad, _extract_rules_only(ledes))
+        print(f"{args.cv}-fold cross-validation on WAD: {json.dumps(cv)}")
+    write_card(MODEL_PATH.with_suffix(".md"), ledes, used, args.c, cv, rules, args.cv)
+    return 0
+
+
+def _extract_rules_only(ledes):
+    from .evaluate import _day
+    from .pipeline import Pipeline, geoparser
+    from .places.gazetteer import load_gazetteer
+    from .text.document import Article
+    from .text.incidents import IncidentExtractor
+    gaz = load_gazetteer()
+    pipeline = Pipeline(geoparser(gaz).components + [IncidentExtractor(gaz, tolls=None)])
+    return [pipeline(Article(x.id, x.text, published=_day(x.published))).as_json() for x in ledes]
 
 
 def cmd_gazetteer(args) -> int:
@@ -334,6 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-casualties", type=int, default=0, metavar="N", help="killed + wounded at least N")
     p.add_argument("--text", help="text in the evidence, place, actors or claims")
     p.add_argument("--actor", action="append", help="an actor (repeat for several)")
+    p.add_argument("--corrections", action="store_true", help="instead: people's corrections as labelled "
+                   "examples (JSON lines) for the next `python -m geo train`; `-o -` writes to stdout")
     p.set_defaults(func=cmd_export)
 
     from .store.auth import ROLES
@@ -344,8 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=cmd_user)
 
-    p = sub.add_parser("evaluate", help="recognition P/R/F1 and acc@161km on gold corpora")
-    p.add_argument("corpus", nargs="*", help="gold JSONL files (default: ../shared/eval/geoparse/*.jsonl)")
+    p = sub.add_parser("evaluate", help="every dev set of ../shared/eval side by side (or the named geoparse corpora)")
+    p.add_argument("corpus", nargs="*", help="geoparse gold JSONL files (default: every dev set in ../shared/eval)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--incidents", nargs="?", const="", metavar="DIR", help="score incidents instead: detection "
                    "P/R/F1 and type, killed, wounded, date, country accuracy (default DIR: "
@@ -353,6 +407,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-demonyms", action="store_true", help="as extract --no-demonyms")
     p.set_defaults(func=cmd_evaluate)
 
+    p = sub.add_parser("train", help="train a shipped model from labelled data, with cross-validated scores")
+    p.add_argument("model", choices=["tolls"], help="tolls: which numbers count the killed and the wounded")
+    p.add_argument("--wad", help="WAD ledes (default ../shared/eval/wad/dev.jsonl)")
+    p.add_argument("--labels", default=str(Path(__file__).resolve().parent.parent / "data" / "training" / "tolls.jsonl"),
+                   help="ledes labelled in this repository, with their sources")
+    p.add_argument("--c", type=float, default=0.3, help="inverse regularisation strength")
+    p.add_argument("--cv", type=int, default=5, help="folds of cross-validation (0: none)")
+    p.set_defaults(func=cmd_train)
     p = sub.add_parser("gazetteer", help="build the offline gazetteer index, report on it, search it")
     p.add_argument("action", choices=["build", "info", "search"])
     p.add_argument("name", nargs="*", help="with search: the name to look up")

@@ -190,3 +190,93 @@ def evaluate_incidents(folder: Path, pipeline: Pipeline) -> tuple[IncidentScore,
 
 def default_incident_dir() -> Path:
     return default_eval_dir().parent / "incidents"
+
+
+# -- every dev set at once ---------------------------------------------------------------------------
+# What each set's own scorer (../shared/eval/score_*.py) reports, as (label, key) columns of the table.
+DEV_SETS = {
+    "geoparse": [("F1", "f1"), ("acc161", "acc161"), ("e2e161", "e2e161")],
+    "incidents": [("F1", "f1"), ("type", "type_acc"), ("killed", "killed_acc"), ("wounded", "wounded_acc"),
+                  ("date", "date_acc"), ("country", "country_acc")],
+    "wad": [("found", "detected"), ("killed", "killed_exact"), ("wounded", "wounded_exact"),
+            ("place161", "place161_of_all"), ("country", "country"), ("date", "date")],
+    "ged": [("found25", "found25_all"), ("exact", "found25_exact"), ("variant", "found25_variant")],
+    "case": [("accuracy", "accuracy"), ("macroF1", "macro_f1")],
+}
+
+
+def dev_inputs(eval_dir: Path) -> list[tuple[str, Path, list[Article]]]:
+    """(name, gold file, articles) of every dev set in `eval_dir` (../shared/eval), in the table's order."""
+    from datetime import date as _date
+
+    def articles(path: Path) -> list[Article]:
+        with open(path, encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        return [Article(str(r["id"]), r["text"],
+                        published=_date.fromisoformat(r["published"]) if r.get("published") else None)
+                for r in rows]
+
+    sets = [(f"geoparse {p.stem}", p, articles(p)) for p in sorted((eval_dir / "geoparse").glob("*.jsonl"))]
+    folder = eval_dir / "incidents"
+    if (folder / "gold.jsonl").is_file():
+        from .text.sources import InputProblem, read_files
+        with open(folder / "gold.jsonl", encoding="utf-8") as f:
+            ids = [json.loads(line)["id"] for line in f if line.strip()]
+        read = [a for a in read_files([str(folder / "articles" / f"{i}.txt") for i in ids])
+                if not isinstance(a, InputProblem)]
+        sets.append(("incidents", folder / "gold.jsonl", read))
+    for name in ("wad", "ged", "case"):
+        if (eval_dir / name / "dev.jsonl").is_file():
+            sets.append((name, eval_dir / name / "dev.jsonl", articles(eval_dir / name / "dev.jsonl")))
+    return sets
+
+
+def score_with_shared(eval_dir: Path, name: str, gold: Path, docs: list[dict]) -> dict:
+    """Score predictions (`Document.as_json()` rows) with the set's own scorer, as the team scores them."""
+    import subprocess
+    import sys
+    import tempfile
+    scorer = eval_dir / f"score_{name.split()[0]}.py"
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8") as pred:
+        for d in docs:
+            pred.write(json.dumps(d) + "\n")
+        pred.flush()
+        out = subprocess.run([sys.executable, str(scorer), str(gold), pred.name], capture_output=True, text=True,
+                             check=True)
+    return json.loads(out.stdout)
+
+
+def evaluate_dev_sets(pipeline: Pipeline, eval_dir: Path) -> dict[str, dict]:
+    """Every dev set extracted with `pipeline` and scored by its own scorer: {set name: scores}."""
+    return {name: score_with_shared(eval_dir, name, gold, [pipeline(a).as_json() for a in arts])
+            for name, gold, arts in dev_inputs(eval_dir)}
+
+
+def format_dev_table(scores: dict[str, dict]) -> str:
+    rows = []
+    for name, s in scores.items():
+        cells = "  ".join(f"{label} {s.get(key) if s.get(key) is not None else '-':<6}"
+                          for label, key in DEV_SETS[name.split()[0]])
+        rows.append(f"{name:<20}{cells}")
+    return "\n".join(rows)
+
+
+def cross_validate_tolls(ledes: list, k: int, eval_dir: Path, c: float = 1.0) -> dict:
+    """WAD scores of the toll reader trained on k-1 folds of `ledes` and run, through the whole
+    extractor, on the fold it did not see; the folds' predictions are scored together."""
+    from .learn.tolls import fit, folds
+    from .pipeline import geoparser
+    from .places.gazetteer import load_gazetteer
+    from .text.incidents import IncidentExtractor
+    gaz = load_gazetteer()
+    places = geoparser(gaz).components
+    docs = []
+    for train, held_out in folds(ledes, k):
+        pipeline = Pipeline(places + [IncidentExtractor(gaz, tolls=fit(train, c))])
+        docs.extend(pipeline(Article(x.id, x.text, published=_day(x.published))).as_json() for x in held_out)
+    return score_with_shared(eval_dir, "wad", eval_dir / "wad" / "dev.jsonl", docs)
+
+
+def _day(text: str | None):
+    from datetime import date as _date
+    return _date.fromisoformat(text) if text else None

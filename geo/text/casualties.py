@@ -50,6 +50,8 @@ _ONE = re.compile(r"\b(?:a|an|one)\s+(?:[\w'\u2019-]+\s+){0,3}?(?P<np>man|woman|
                   r"person|policeman|policewoman|officer|journalist|teenager|student|worker|resident|farmer|"
                   r"fighter|militant|guard|pilot|aid\s+worker|protester)\s+(?:was|has\s+been|had\s+been|is)\s+"
                   r"(?:\w+\s+)?(?P<verb>killed|shot\s+dead|wounded|injured)\b")
+_ANOTHER = re.compile(r"\banother\s+(?:[\w'\u2019-]+\s+){0,2}?(?:has\s+|had\s+)?(?P<verb>died|was\s+killed|"
+                      r"was\s+shot\s+dead|succumbed|was\s+wounded|was\s+injured)\b")
 _NONE = re.compile(r"\b(?:no\s+(?:one|deaths|casualties|fatalities|injuries)|nobody)\b(?:[^.]{0,30}?"
                    r"(?P<verb>killed|hurt|injured|wounded|dead))?")
 _GROUP_BEFORE = re.compile(rf"{_Q_NUM}(?:\s+{_NP_WORD}){{0,4}}\s*(?:,|,?\s+and)\s+$")
@@ -91,6 +93,7 @@ class Count:
     subset: bool = False      # "including three children": part of another count
     revised: bool = False     # "the death toll rose to": replaces earlier counts
     rejected: str | None = None
+    more: bool = False        # "another died", "another 40 wounded": adds to the toll told before
 
 
 def parse_number(words: str) -> tuple[int | None, int | None, int | None]:
@@ -159,6 +162,11 @@ def find_counts(text: str, start: int, end: int, low: str | None = None) -> list
             found.append(Count(_kind(m.group("verb")), 1, 1, 1, m.start(), m.end(), original[m.start():m.end()],
                                _victims(m.group("np"))))
             taken.append((m.start(), m.end()))
+    for m in _ANOTHER.finditer(text, start, end):
+        if free(m.start(), m.end()):
+            found.append(Count(_kind(m.group("verb")), 1, 1, 1, m.start(), m.end(), original[m.start():m.end()],
+                               more=True))
+            taken.append((m.start(), m.end()))
     found.sort(key=lambda c: c.start)
     return found
 
@@ -202,7 +210,7 @@ def _add(found, taken, text, m, kind, original, revised=False, subset=None) -> C
     if subset is None:
         subset = bool(_SUBSET_BEFORE.search(text, max(0, s - 25), s))
     count = Count(kind, value, low, high, s, m.end(), original[s:m.end()].rstrip(), _victims(np), subset, revised,
-                  rejected)
+                  rejected, more=" ".join((m.group("qual") or "").lower().split()) == "another")
     found.append(count)
     taken.append((s, m.end()))
     return count

@@ -26,13 +26,16 @@ from functools import cached_property, lru_cache
 from datetime import date
 from typing import Any
 
-from .casualties import Count, find_counts
+import numpy as np
+
+from .casualties import Count
 from .dates import MONTHS, WEEKDAYS, DateMention, find_dates
 from .document import Document, ResolvedPlace
 from ..places.gazetteer import Gazetteer
 from ..places.normalize import lower_same_length
 from ..places.geodesy import km
 from .sentences import Sentence, split_sentences
+from .tolls import TollModel, read_counts, shipped_model
 
 EVENT_TYPES = ("battle", "explosion_remote_violence", "violence_against_civilians", "protest", "riot",
                "strategic_development")
@@ -45,8 +48,8 @@ _LEXICON = {
         "airstrike airstrikes air-strike air-strikes missile missiles rocket rockets shelling shelled artillery "
         "shells mortar mortars bomb bombs bombing bombings bombed bomber bombers explosion explosions explode explodes "
         "exploded exploding explosive explosives blast blasts ied ieds grenade grenades landmine landmines "
-        "bombardment bombardments bombard bombards bombarded",
-        "drone drones targeted struck strike strikes",
+        "bombardment bombardments bombard bombards bombarded warplane warplanes gunship gunships",
+        "drone drones targeted struck strike strikes jets helicopter helicopters choppers",
         ["air strike", "air strikes", "air raid", "air raids", "drone strike", "drone strikes", "drone attack",
          "drone attacks", "car bomb", "car bombing"]),
     "battle": (
@@ -59,18 +62,22 @@ _LEXICON = {
     "violence_against_civilians": (
         "massacre massacres massacred abduct abducts abducted abduction abductions kidnap kidnaps kidnapped "
         "kidnapping kidnappings execute executes executed execution executions lynch lynches lynched lynching "
-        "stabbing stabbings behead beheads beheaded killings assassinate assassinates assassinated assassination",
+        "stabbing stabbings behead beheads beheaded killings assassinate assassinates assassinated assassination "
+        "rape rapes raped gang-raped torture tortured",
         "shooting shootings gunmen gunfire attack attacks attacked",
         ["shot dead"]),
     "protest": ("protest protests protesters protestors protested protesting demonstrate demonstrates "
                 "demonstration demonstrations demonstrators demonstrated demonstrating rally rallies rallied marched "
                 "marchers marching sit-in sit-ins", "", []),
-    "riot": ("riot riots rioting rioters mob mobs looting looted", "", []),
+    "riot": ("riot riots rioting rioters mob mobs", "", []),
     "strategic_development": (
         "ceasefire cease-fire truce talks negotiations discussions deadlock deadlocked stalemate accord agreement "
-        "withdrew withdrawn withdrawal deployed deployment",
-        "",
-        ["border closure", "border closures", "closed the border"]),
+        "withdrew withdrawn withdrawal deployed deployment arrested arrests detained detains rounded defected "
+        "defection looted looting looters cache stash defused confiscated reinforced reinforcements",
+        "seized",
+        ["border closure", "border closures", "closed the border", "set up", "took control", "taken control",
+         "seized control", "pulled out", "pulled back", "prisoner swap", "prisoner exchange", "in exchange for",
+         "handed over", "taken into custody"]),
 }
 _WEAK_PHRASES = {"open fire": "violence_against_civilians", "opened fire": "violence_against_civilians"}
 _TRIGGER_WORDS: dict[str, tuple[str, bool]] = {}
@@ -95,7 +102,8 @@ _HYPOTHETICAL_PAIRS = frozenset({("accusations", "of"), ("accusation", "of"), ("
                                  ("calls", "for"), ("call", "for")})
 _CASUALTY_WORDS = frozenset("kill kills killed killing dead died deaths fatalities bodies slain wounded wound wounds "
                             "wounding injured injure injures injuring injuries hurt toll casualties lives "
-                            "nobody".split())
+                            "nobody death murdered murders lynched beheaded executed massacred perished hacked shot "
+                            "stabbed gunned die dies".split())
 _DATE_WORDS = frozenset(list(MONTHS) + list(WEEKDAYS) + "yesterday today tonight ago overnight night morning "
                         "afternoon evening month year".split())
 _ANAPHOR_WORDS = frozenset("account accounts report claim shooting attack attacks clash clashes fighting strike "
@@ -113,19 +121,40 @@ _BACKGROUND = re.compile(r"\b(?:in|over|during|throughout)\s+(?:recent|the\s+pas
                          r"(?:has|have|had)\s+(?:\w+\s+)?(?:killed|left|claimed|displaced)\b|"
                          r"\bfor\s+(?:more\s+than\s+|over\s+|nearly\s+)?(?:a|two|three|several)\s+(?:decades?|years)\b")
 _BETWEEN = re.compile(r"\bbetween\b")
+_VIOLENT_DEMONSTRATORS = re.compile(r"\b(?:threw|throwing|hurled|hurling|pelted|pelting)\s+(?:\w+\s+)?(?:stones|rocks|"
+                                    r"bricks|molotov|petrol\s+bombs|bottles)|\b(?:torched|vandali[sz]ed|ransacked|"
+                                    r"stormed|breached|set\s+(?:fire|ablaze)|burning\s+tyres|burning\s+tires|"
+                                    r"barricades?)\b")
+_GENERIC = re.compile(r"\b(?:are|is|remain|remains)\s+(?:\w+\s+)?(?:common|commonplace|frequent|rare|routine|"
+                      r"regular|widespread|endemic)\b|\b(?:often|frequently|regularly|routinely|usually|"
+                      r"typically|increasingly)\s+(?:\w+\s+)?(?:target|targets|targeted|attack|attacks|hit|hits|"
+                      r"kill|kills|clash|clashes)\b")
+_BLAST_WORDS = frozenset("explosion explosions explode explodes exploded exploding blast blasts".split())
+# Accidents and disasters are no political violence (ACLED codes neither): a gas blast, a plane crash.
+_ACCIDENT = re.compile(r"\b(?:accident|accidental|accidentally|crash|crashed|gas\s+leak|gas\s+cylinder|industrial|"
+                       r"factory|furnace|boiler|short\s+circuit|warehouse|ammonium\s+nitrate|chemical\s+plant|"
+                       r"volcano|earthquake|floods?|flooding|landslides?|cyclone|hurricane|typhoon|wildfires?|"
+                       r"stampede|collapsed?|derailed|capsized)\b")
 _AIR = re.compile(r"\b(?:air|drone|missile|rocket|strike|struck|warplane|jet)")
 _HAND_WEAPONS = re.compile(r"\b(?:gunmen|gunfire|shot|shooting|stabbed|knife|machete|opened\s+fire|open\s+fire)\b")
 _TOPIC = (("ceasefire", re.compile(r"cease-?fire|truce", re.I)),
           ("talks", re.compile(r"talks|negotiations|discussions|deadlock|stalemate", re.I)),
           ("agreement", re.compile(r"accord|agreement|deal", re.I)),
-          ("troops", re.compile(r"withdr|deploy", re.I)),
+          ("troops", re.compile(r"withdr|deploy|pulled|reinforc|defect", re.I)),
+          ("arrests", re.compile(r"arrest|detain|rounded|custody", re.I)),
+          ("weapons", re.compile(r"seiz|cache|stash|defus|confiscat", re.I)),
+          ("bases", re.compile(r"set\s+up", re.I)),
+          ("territory", re.compile(r"control|handed", re.I)),
+          ("property", re.compile(r"loot", re.I)),
           ("border", re.compile(r"border", re.I)))
 # A strategic development is an event when something happens to it, not when it is named.
 _STRATEGIC_EVENT = re.compile(
     r"\b(?:agreed|agree|agrees|signed|signs|sign|reached|reach|deadlock(?:ed)?|stalled|stall|collapsed|"
     r"broke\s+down|ended|end|ends|failed|fail|began|begin|begins|resumed|resume|held|hold|opened|announced|"
     r"declared|declares|established|brokered|mediated|violated|closed|closes|withdrew|deployed|are\s+over|"
-    r"is\s+over|halted|suspended|launched|took\s+effect)\b")
+    r"is\s+over|halted|suspended|launched|took\s+effect|arrested|detained|rounded\s+up|defected|looted|seized|"
+    r"confiscated|defused|set\s+up|took\s+control|taken\s+control|pulled\s+(?:out|back)|reinforced|"
+    r"handed\s+over|released|found|discovered)\b")
 _MODAL_BEFORE = re.compile(r"\b(?:could|would|may|might|will|shall|to|if|not|never|should|must)\s+(?:\w+\s+)?$")
 _CLAUSE_BREAK = re.compile(r"\s+(?:after|following|amid|before|since|despite|due\s+to|because\s+of)\s+|"
                            r",\s+(?:which|who|where|while|but|adding|as)\b|;\s*|\s+[\u2014\u2013]\s+|"
@@ -337,6 +366,8 @@ class _Candidate:
         like "attacks", neither a toll, a date nor an armed actor at a place."""
         if self.event_type == "strategic_development":
             return not (self.strategic_event or self.date)
+        if self.scan.published is None and self.triggered and not self.weak:
+            return False  # undated text: no "on Friday" can date it, so a plain event word must do
         dated = self.date is not None and self.date.rank >= 2
         if self.weak:  # "attacks": an event only with a toll, a date, or an armed actor at a place
             return not (self.counts or dated or (self.actors and self.place and self.place.has_point))
@@ -347,19 +378,23 @@ class IncidentExtractor:
     """Pipeline component: fills `doc.incidents` from the sentences and the resolved places. The
     gazetteer names the country of an incident the text places only by its article's country."""
 
-    def __init__(self, gazetteer: Gazetteer | None = None) -> None:
+    def __init__(self, gazetteer: Gazetteer | None = None, tolls: TollModel | None | str = "shipped") -> None:
         self.gazetteer = gazetteer
+        self.tolls = shipped_model() if tolls == "shipped" else tolls
 
     def __call__(self, doc: Document) -> Document:
-        doc.incidents = extract_incidents(doc, self.gazetteer)
+        doc.incidents = extract_incidents(doc, self.gazetteer, self.tolls)
         return doc
 
 
-def extract_incidents(doc: Document, gazetteer: Gazetteer | None = None) -> list[Incident]:
+def extract_incidents(doc: Document, gazetteer: Gazetteer | None = None,
+                      tolls: TollModel | None = None) -> list[Incident]:
+    """The incidents of a document; `tolls` reads which numbers count the dead and wounded (None: the
+    hand rules alone)."""
     text = doc.text
     published = doc.article.published
     sentences = split_sentences(text)
-    candidates = _candidates(doc, sentences, published)
+    candidates = _candidates(doc, sentences, published, tolls)
     incidents = _assemble(candidates, doc, published, gazetteer)
     for inc in incidents:
         inc.sources = [doc.article.id]
@@ -463,12 +498,14 @@ def _hypothetical(low: str, floor: int, at: int) -> bool:
                                                         and before[-1] == "of")
 
 
-def _candidates(doc: Document, sentences: list[Sentence], published: date | None) -> list[_Candidate]:
+def _candidates(doc: Document, sentences: list[Sentence], published: date | None,
+                tolls: TollModel | None) -> list[_Candidate]:
     text = doc.text
     scan = _scan(text, sentences, published)
     places = [p for p in doc.places if p.place is not None]
     out: list[_Candidate] = []
     p = 0
+    told = False  # an earlier sentence gave a toll
     for si, sent in enumerate(sentences):
         while p < len(places) and places[p].mention.start < sent.start:
             p += 1
@@ -481,7 +518,8 @@ def _candidates(doc: Document, sentences: list[Sentence], published: date | None
             continue
         sent_places = places[p:q]
         span = Span(sent.start, sent.end, text[sent.start:sent.end])
-        counts = find_counts(text, sent.start, sent.end, scan.low) if has_counts else []
+        counts = read_counts(text, sent.start, sent.end, scan.low, tolls, told) if has_counts else []
+        told = told or any(c.value for c in counts)
         dateline = _DATELINE.match(text, sent.start)  # "BEIRUT, April 2 (Reuters) -": when it was filed
         dates = find_dates(text, published, dateline.end() if dateline else sent.start, sent.end, scan.low,
                            scan.words[si])
@@ -539,11 +577,15 @@ def _segments(low: str, sent: Sentence, triggers: list[_Trigger], vocabulary: fr
 def _event_type(triggers: list[_Trigger], counts: list[Count], low: str, start: int, end: int) -> str:
     types = {t.event_type for t in triggers}
     if "protest" in types or "riot" in types:  # police firing on protesters is still a protest (ACLED)
-        return "riot" if "riot" in types and "protest" not in types else "protest"
+        # ACLED: demonstrators who clash, burn, vandalise or storm make it a violent demonstration, a riot
+        violent = "riot" in types or "battle" in types or _VIOLENT_DEMONSTRATORS.search(low, start, end)
+        return "riot" if violent else "protest"
     strong = {t.event_type for t in triggers if not t.weak}
     for event_type in ("explosion_remote_violence", "battle", "violence_against_civilians"):
         if event_type in strong:
             return event_type
+    if types <= {"strategic_development"} and any(c.value for c in counts):
+        types = set()  # "arrested over the killing of 10": the killing is the event
     if types & VIOLENT:
         # "attack", "shooting", "struck": an armed clash when armed men fall, else violence against civilians
         victims = {v for c in counts for v in c.victims}
@@ -555,6 +597,9 @@ def _event_type(triggers: list[_Trigger], counts: list[Count], low: str, start: 
                 and not _HAND_WEAPONS.search(low, start, end):
             return "explosion_remote_violence"
         return "violence_against_civilians"
+    if not types:  # a toll with no event word: armed men killed suggests a clash
+        victims = {v for c in counts for v in c.victims}
+        return "battle" if victims & {"soldiers", "police", "militants"} else "violence_against_civilians"
     return "strategic_development"
 
 
@@ -562,12 +607,13 @@ def _candidate(doc: Document, scan: _Scan, si: int, sentence: Span, start: int, 
                triggers: list[_Trigger], places: list[ResolvedPlace], counts: list[Count],
                dates: list[DateMention]) -> _Candidate | None:
     text, low = scan.text, scan.low
+    if all(low[t.start:t.end] in _BLAST_WORDS for t in triggers) and _ACCIDENT.search(low, sentence.start,
+                                                                                        sentence.end):
+        return None  # a blast or a toll in an accident or a disaster
     counts = [c for c in counts if not c.subset or _SUBSET_OPENS(text, start, c.start)]
-    if triggers:
-        event_type = _event_type(triggers, counts, low, start, end)
-    else:  # a toll with no event word: armed men killed suggests a clash
-        victims = {v for c in counts for v in c.victims}
-        event_type = "battle" if victims & {"soldiers", "police", "militants"} else "violence_against_civilians"
+    event_type = _event_type(triggers, counts, low, start, end)
+    if _GENERIC.search(low, start, end):
+        return None  # "bombings are common in Quetta": how things go there, not an event
     anchors = [t.start for t in triggers] or [c.start for c in counts]
     if any(min(abs(m.start() - a) for a in anchors) <= 80 for m in _BACKGROUND.finditer(low, start, end)) \
             if anchors else False:
@@ -777,11 +823,12 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
             _continue(inc, c)
             last_violent = (inc, c.sentence_index)
             continue
-        if c.event_type is None or c.thin or not (c.triggered or (c.place and c.place.has_point)):
-            continue  # a toll alone makes an incident only where the sentence places it
+        if c.event_type is None or c.thin or not (c.triggered or c.place is not None or
+                                                  (c.date is not None and c.date.rank >= 2)):
+            continue  # a toll alone makes an incident only where the sentence places or dates it
         target = next((inc for inc in reversed(incidents) if _same_event(inc, c)), None)
         if target is None:
-            target = _new_incident(c, doc, published, dominant)
+            target = _new_incident(c, doc, published, dominant, gazetteer)
             incidents.append(target)
         else:
             _join(target, c)
@@ -799,11 +846,11 @@ def _recent(when: date, published: date) -> bool:
 def _dominant_country(doc: Document, gazetteer: Gazetteer | None) -> IncidentPlace | None:
     """The country most places of the article are in, when one clearly leads: where an incident the
     text does not place happened, at country precision and with no point."""
-    tally: dict[str, int] = {}
+    tally: dict[str, float] = {}
     names: dict[str, tuple[str, int | None]] = {}
     for rp in doc.places:
-        if rp.place is not None and rp.place.country:
-            tally[rp.place.country] = tally.get(rp.place.country, 0) + 1
+        if rp.place is not None and rp.place.country:  # a demonym ("Saudi-led") hints, a place states
+            tally[rp.place.country] = tally.get(rp.place.country, 0) + (0.5 if rp.mention.role == "demonym" else 1)
             if rp.place.kind == "country":
                 names[rp.place.country] = (rp.place.name, rp.place.geonameid)
     if not tally:
@@ -819,17 +866,22 @@ def _dominant_country(doc: Document, gazetteer: Gazetteer | None) -> IncidentPla
     return IncidentPlace(name, geonameid, code, None, None, "country")
 
 
-def _new_incident(c: _Candidate, doc: Document, published: date | None, dominant: str | None) -> Incident:
-    place = c.place
+def _new_incident(c: _Candidate, doc: Document, published: date | None, dominant: IncidentPlace | None,
+                  gazetteer: Gazetteer | None) -> Incident:
+    place, geo_precision = c.place, c.precision
     if place is None and dominant:
         place = dominant
+    if (place is None or not place.has_point) and gazetteer is not None:
+        capital = _capital(c, place.country if place else None, gazetteer)
+        if capital is not None:
+            place, geo_precision = capital, 1
     if c.date:
         when, precision, source = c.date.date, c.date.precision, "text"
     elif published:
         when, precision, source = published, "day", "publication"
     else:
         when = precision = source = None
-    inc = Incident(c.event_type, place, c.precision, when, precision, c.sentence, date_from=source,
+    inc = Incident(c.event_type, place, geo_precision, when, precision, c.sentence, date_from=source,
                    topic=c.topic, sentences=[c.sentence])
     _take_counts(inc, c.counts)
     inc.actors = list(c.actors)
@@ -838,12 +890,41 @@ def _new_incident(c: _Candidate, doc: Document, published: date | None, dominant
     return inc
 
 
+_THE_CAPITAL = re.compile(r"\bthe\s+(?:(?P<who>[a-z][\w-]*)(?:['\u2019]s)?\s+)?capital\b(?!\s+(?:of|city\s+of)\b)")
+
+
+def _capital(c: _Candidate, country: str | None, gazetteer: Gazetteer) -> IncidentPlace | None:
+    """"In the Somali capital", "south of the capital": the national capital of the country the words
+    name (a demonym before "capital"), else of the country the incident is in."""
+    m = _THE_CAPITAL.search(c.scan.low, c.start, c.end)
+    if m is None:
+        return None
+    if m.group("who"):
+        named = next((rp.place.country for rp in c.places if rp.mention.start == m.start("who")), None)
+        country = named or (country if m.group("who") in ("country", "nation", "nation's") else None)
+    index = _capitals(gazetteer).get(country)
+    if index is None:
+        return None
+    p = gazetteer.place(index)
+    return IncidentPlace(p.name, p.geonameid, p.country, p.lat, p.lon, p.kind, p.admin1, m.start(), m.end())
+
+
+@lru_cache(maxsize=2)
+def _capitals(gazetteer: Gazetteer) -> dict[str, int]:
+    """Country code -> the gazetteer index of its capital (the most populous entry flagged capital)."""
+    rows = gazetteer.places
+    found: dict[str, int] = {}
+    for i in sorted(map(int, np.flatnonzero(np.asarray(rows["capital"]) == 1)), key=lambda i: -int(rows[i]["population"])):
+        found.setdefault(gazetteer.countries[int(rows[i]["country"])], i)
+    return found
+
+
 def _new_toll(inc: Incident, c: _Candidate) -> bool:
     """A toll for what the incident already counts, told without referring back ("An Israeli soldier is
     killed ..." after "airstrikes kill 15"): another event, not more of the same."""
     if c.anaphoric or c.disputed:
         return False
-    return any((inc.killed_text if k.kind == "killed" else inc.wounded_text) for k in c.counts)
+    return any((inc.killed_text if k.kind == "killed" else inc.wounded_text) for k in c.counts if not k.more)
 
 
 def _places_compatible(inc: Incident, c: _Candidate) -> bool:
@@ -892,8 +973,8 @@ def _continue(inc: Incident, c: _Candidate) -> None:
     _take_place(inc, c)
     # Another account of the toll (disputed, or revised) widens or replaces it; a count of something the
     # incident does not count yet adds it; any other count is of other people ("the assailants").
-    counts = [k for k in c.counts if c.disputed or k.revised or not (inc.killed_text if k.kind == "killed"
-                                                                     else inc.wounded_text)]
+    counts = [k for k in c.counts if c.disputed or k.revised or k.more or not (
+        inc.killed_text if k.kind == "killed" else inc.wounded_text)]
     disputed = c.disputed or any(_differs(inc, k) for k in counts)
     _take_counts(inc, counts)
     if disputed:
@@ -932,6 +1013,10 @@ def _take_counts(inc: Incident, counts: list[Count]) -> None:
         value, low, high = getattr(inc, kind), getattr(inc, kind + "_low"), getattr(inc, kind + "_high")
         if len(texts) == 1 or c.revised:
             value, low, high = c.value, c.low, c.high
+        elif c.more:  # one more of the same: added to the toll
+            value = None if value is None or c.value is None else value + c.value
+            low = (low or 0) + (c.low or 0)
+            high = None if high is None or c.high is None else high + c.high
         else:
             stated = [x for x in (value, c.value) if x is not None]
             value = min(stated) if stated else None
