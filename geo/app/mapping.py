@@ -88,20 +88,28 @@ def place_groups(frame: gpd.GeoDataFrame, max_places: int = MAX_PLACES) -> pd.Da
     digits = 4
     while digits > 0 and len(np.unique(np.round(lat, digits) * 1000 + np.round(lon, digits))) > max_places:
         digits -= 1
-    table = pd.DataFrame({
-        "lat": np.round(lat, digits), "lon": np.round(lon, digits),
-        "incident_id": located["incident_id"].astype(str).to_numpy(),
-        "event_type": located["event_type"].astype(str).to_numpy(),
-        "place_name": located["place_name"].fillna("").astype(str).to_numpy(),
-        "killed": located["killed"].fillna(0).astype("int64").to_numpy(),
-        "wounded": located["wounded"].fillna(0).astype("int64").to_numpy(),
-        "precision": located["geo_precision"].fillna(3).astype("int64").to_numpy()})
-    grouped = table.groupby(["lat", "lon"], sort=False)
-    out = grouped.agg(count=("incident_id", "size"), killed=("killed", "sum"), wounded=("wounded", "sum"),
-                      precision=("precision", "min"), place_name=("place_name", "first"),
-                      event_type=("event_type", lambda s: s.mode().iat[0]),
-                      incident_ids=("incident_id", list)).reset_index()
-    out["label"] = [_label(p, n, t, k, w) for p, n, t, k, w in
+    lat, lon = np.round(lat, digits), np.round(lon, digits)
+    # Grouped with numpy: pandas' per-group Python functions (the most frequent type, the id lists) took
+    # seconds at 10,000 incidents.
+    group = pd.factorize(pd.MultiIndex.from_arrays([lat, lon]))[0]
+    n = int(group.max()) + 1
+    order = np.argsort(group, kind="stable")
+    first = order[np.r_[0, np.flatnonzero(np.diff(group[order])) + 1]]
+    types = pd.Categorical(located["event_type"].astype(str), categories=list(EVENT_TYPES) + ["other"]).fillna("other")
+    by_type = np.bincount(group * len(types.categories) + types.codes, minlength=n * len(types.categories))
+    killed = located["killed"].fillna(0).astype("int64").to_numpy()
+    wounded = located["wounded"].fillna(0).astype("int64").to_numpy()
+    precision = np.full(n, 3, dtype="int64")
+    np.minimum.at(precision, group, located["geo_precision"].fillna(3).astype("int64").to_numpy())
+    ids = located["incident_id"].astype(str).to_numpy()[order]
+    out = pd.DataFrame({
+        "lat": lat[first], "lon": lon[first], "count": np.bincount(group, minlength=n),
+        "killed": np.bincount(group, killed, minlength=n).astype("int64"),
+        "wounded": np.bincount(group, wounded, minlength=n).astype("int64"), "precision": precision,
+        "place_name": located["place_name"].fillna("").astype(str).to_numpy()[first],
+        "event_type": np.asarray(types.categories)[by_type.reshape(n, -1).argmax(axis=1)],
+        "incident_ids": [list(chunk) for chunk in np.split(ids, np.cumsum(np.bincount(group, minlength=n))[:-1])]})
+    out["label"] = [_label(p, c, t, k, w) for p, c, t, k, w in
                     zip(out.place_name, out["count"], out.event_type, out.killed, out.wounded)]
     return out
 
