@@ -12,7 +12,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 from streamlit_folium import st_folium
 
-from geo.app.areas import Area, add_draw_control, area_layer, within
+from geo.app.areas import Area, add_draw_control, area_layer, country_outlines, in_provinces, provinces, within
 from geo.app.change import default_week_end, weekly_change
 from geo.app.mapping import (EVENT_LABELS, Layers, MapView, base_map, basemap_labels, counts_by_type, group_at,
                              incident_layers, place_groups, view_of)
@@ -154,7 +154,8 @@ revision = store.revision()
 options = load_choices(url, revision)
 
 # -- the URL: filters, drawn area, chosen incident; a bad value is named and dropped ----------------------
-page = read_query({k: st.query_params.get_all(k) for k in st.query_params})
+outlines = country_outlines()
+page = read_query({k: st.query_params.get_all(k) for k in st.query_params}, outlines)
 for problem in page.problems:
     st.warning(problem)
 query = page.filters
@@ -184,6 +185,9 @@ actors = st.sidebar.multiselect("Actors", options["actors"],
                                 default=[a for a in query.actors if a in options["actors"]],
                                 key="f_actors")
 text = st.sidebar.text_input("Text (evidence, place, actors, claims)", value=query.text, key="f_text", max_chars=200)
+outline = st.sidebar.selectbox("Inside the outline of", [None, *outlines], key="f_outline",
+                               index=[None, *outlines].index(page.outline),
+                               format_func=lambda name: "(anywhere)" if name is None else name)
 if area is not None:
     st.sidebar.caption(f"Only the area drawn on the map ({len(area.ring)} corners).")
     st.sidebar.button("Clear the drawn area", key="clear_area", on_click=lambda: st.session_state.update(area=None))
@@ -196,10 +200,14 @@ filters = Filters(date_from=chosen_from, date_to=chosen_to,
                   text=text.strip(), actors=tuple(actors), bbox=query.bbox)
 # The store narrows to the area's bounding box; the exact outline is tested on the frame.
 store_filters = dataclasses.replace(filters, bbox=area.bbox) if area is not None else filters
-frame = within(load_incidents(url, store_filters, revision), area)
+placed = within(load_incidents(url, store_filters, revision), area and area.polygon, outlines.get(outline))
+chosen_provinces = st.sidebar.multiselect("Provinces", provinces(placed), key="f_provinces",
+                                          default=[p for p in page.provinces if p in provinces(placed)],
+                                          help="The province each incident is coded to.")
+frame = in_provinces(placed, tuple(chosen_provinces))
 
 # -- the chosen incidents: ids, kept while they are in view, cleared (and said so) when filtered out ----------
-view_key = hashlib.sha1(repr((store_filters, area)).encode()).hexdigest()[:10]
+view_key = hashlib.sha1(repr((store_filters, area, outline, chosen_provinces)).encode()).hexdigest()[:10]
 table_key = f"incident_table_{view_key}"  # a new table per view: a row number never outlives its rows
 table_rows = ((st.session_state.get(table_key) or {}).get("selection") or {}).get("rows") or []
 if table_rows and table_rows[0] < len(frame) and st.session_state.get("table_pick") != (table_key, table_rows[0]):
@@ -217,7 +225,7 @@ if st.session_state["selected"] and not selected:
 st.session_state["selected"] = selected
 
 # The URL keeps the view, so it can be shared ("tab" belongs to the tabs widget, which keeps it itself).
-wanted = write_query(filters, area, selected[0] if len(selected) == 1 else None)
+wanted = write_query(filters, area, selected[0] if len(selected) == 1 else None, outline, tuple(chosen_provinces))
 for stale in set(st.query_params) - set(wanted) - {"tab"}:
     del st.query_params[stale]
 for name, value in wanted.items():

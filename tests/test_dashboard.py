@@ -106,7 +106,7 @@ def test_filters_come_from_the_url_and_go_back_to_it(app):
 @pytest.mark.parametrize("key,value", [("bbox", "nan,nan,nan,nan"), ("bbox", "1,2,3"), ("q", "\x00"),
                                        ("min", "99999999999999999999"), ("min", "-5"), ("from", "9999-12-31"),
                                        ("to", "yesterday"), ("area", "1 2,inf 4,5 6"), ("incident", "1' OR 1=1"),
-                                       ("type", "nuclear"), ("country", "Afghanistan!")])
+                                       ("type", "nuclear"), ("country", "Afghanistan!"), ("outline", "Atlantis")])
 def test_a_crafted_url_value_is_ignored_with_a_short_message(app, key, value):
     at = app()
     at.query_params[key] = value
@@ -190,6 +190,17 @@ def test_a_drawn_area_filters_everything_and_is_kept_in_the_url(app):
     assert incidents(at2) == 2 and "Only the area drawn" in " ".join(c.value for c in at2.sidebar.caption)
     at2.sidebar.button(key="clear_area").click().run()
     assert incidents(at2) == 18 and "area" not in at2.query_params
+
+
+def test_a_country_outline_or_a_province_limits_the_view(app):
+    at = app()
+    at.query_params["outline"] = "Afghanistan"
+    at.run()
+    assert not at.exception and incidents(at) == 2  # Kabul and Spin Boldak, inside Natural Earth's outline
+    at.sidebar.multiselect(key="f_provinces").set_value(["Kandahār, AF"]).run()
+    assert incidents(at) == 1 and at.query_params["province"] == "Kandahār, AF"
+    at.sidebar.selectbox(key="f_outline").select_index(0).run()  # (anywhere)
+    assert incidents(at) == 1 and "outline" not in at.query_params
 
 
 def test_exports_are_made_on_click_for_the_session(app):

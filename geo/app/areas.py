@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import folium
 import geopandas as gpd
 from folium.plugins import Draw
 from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
 
 from .mapping import VENDOR
 
+COUNTRIES_FILE = Path(__file__).resolve().parents[2] / "static" / "countries.geojson"
 MAX_VERTICES = 200   # a hand-drawn outline; more is not a drawing, and would make the URL unwieldy
 
 
@@ -94,12 +98,35 @@ class Area:
         return [[lat, lon] for lon, lat in self.ring]
 
 
-def within(frame: gpd.GeoDataFrame, area: Area | None) -> gpd.GeoDataFrame:
-    """The incidents of `frame` inside `area` (on its edge counts as inside); unplaced ones are not."""
-    if area is None:
+def within(frame: gpd.GeoDataFrame, *shapes: BaseGeometry | None) -> gpd.GeoDataFrame:
+    """The incidents of `frame` inside every one of `shapes` (a drawn area's polygon, a country's
+    outline; None: no limit). On the edge counts as inside; unplaced incidents are outside."""
+    for shape in shapes:
+        if shape is not None:
+            frame = frame[(frame.geometry.notna() & frame.geometry.covered_by(shape)).to_numpy()]
+    return frame
+
+
+@lru_cache(maxsize=1)
+def country_outlines() -> dict[str, BaseGeometry]:
+    """Natural Earth's country outlines (the offline basemap's), by name. There are no offline
+    outlines of provinces: those are filtered by the province each incident is coded to."""
+    outlines = gpd.read_file(COUNTRIES_FILE)
+    return {name: shape.buffer(0) for name, shape in sorted(zip(outlines["name"], outlines.geometry))}
+
+
+def provinces(frame) -> list[str]:
+    """The provinces of `frame`'s incidents, as "Kandahār, AF" (the key `in_provinces` takes)."""
+    keyed = frame["admin1"].notna() & frame["country"].notna()
+    return sorted(set(frame.loc[keyed, "admin1"].astype(str) + ", " + frame.loc[keyed, "country"].astype(str)))
+
+
+def in_provinces(frame, chosen: tuple[str, ...]):
+    """The incidents coded to one of `chosen` provinces (all of them when none is chosen)."""
+    if not chosen:
         return frame
-    inside = frame.geometry.notna() & frame.geometry.covered_by(area.polygon)
-    return frame[inside.to_numpy()]
+    key = frame["admin1"].astype(str) + ", " + frame["country"].astype(str)
+    return frame[key.isin(chosen).fillna(False).to_numpy(dtype=bool)]
 
 
 def area_layer(area: Area) -> folium.FeatureGroup:

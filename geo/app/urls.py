@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -32,6 +32,8 @@ class PageQuery:
 
     filters: Filters = Filters()
     area: Area | None = None
+    outline: str | None = None                 # a country whose outline limits the view
+    provinces: tuple[str, ...] = ()            # "Kandahār, AF"
     incident: str | None = None
     problems: tuple[str, ...] = field(default=())
 
@@ -48,8 +50,9 @@ def _shown(value: str) -> str:
     return repr(clean if len(clean) <= 40 else clean[:40] + "…")
 
 
-def read_query(params: Mapping[str, Any]) -> PageQuery:
-    """The page's state from URL query parameters (`?from=2025-10-01&type=battle&min=5&q=kabul&area=...`)."""
+def read_query(params: Mapping[str, Any], outlines: Collection[str] = ()) -> PageQuery:
+    """The page's state from URL query parameters (`?from=2025-10-01&type=battle&min=5&q=kabul&area=...`);
+    `outlines`: the country names an `outline` may be."""
     problems: list[str] = []
 
     def drop(key: str, value: str, why: str) -> None:
@@ -101,6 +104,13 @@ def read_query(params: Mapping[str, Any]) -> PageQuery:
         (countries.append(value.upper()) if _COUNTRY.fullmatch(value) else drop("country", value, "not a country code"))
     actors = [a for a in (text("actor", v) for v in _values(params, "actor")) if a]
     query = next((t for t in (text("q", v) for v in _values(params, "q")[:1]) if t), "")
+    outline = None
+    for value in _values(params, "outline")[:1]:
+        if value in outlines:
+            outline = value
+        else:
+            drop("outline", value, "not a country of the basemap")
+    chosen_provinces = tuple(p for p in (text("province", v) for v in _values(params, "province")) if p)
     incident = None
     for value in _values(params, "incident")[:1]:
         if _INCIDENT_ID.fullmatch(value):
@@ -109,7 +119,7 @@ def read_query(params: Mapping[str, Any]) -> PageQuery:
             drop("incident", value, "not an incident id")
     filters = Filters(date_from=day("from"), date_to=day("to"), event_types=tuple(types), countries=tuple(countries),
                       bbox=bbox, min_casualties=minimum, text=query, actors=tuple(actors))
-    return PageQuery(filters, area, incident, tuple(problems))
+    return PageQuery(filters, area, outline, chosen_provinces, incident, tuple(problems))
 
 
 def _bbox(value: str) -> tuple[float, float, float, float] | None:
@@ -123,7 +133,8 @@ def _bbox(value: str) -> tuple[float, float, float, float] | None:
     return numbers
 
 
-def write_query(f: Filters, area: Area | None = None, incident: str | None = None) -> dict[str, str | list[str]]:
+def write_query(f: Filters, area: Area | None = None, incident: str | None = None, outline: str | None = None,
+                provinces: tuple[str, ...] = ()) -> dict[str, str | list[str]]:
     """The URL query parameters of a view (empty ones left out)."""
     out: dict[str, str | list[str]] = {}
     if f.date_from:
@@ -141,6 +152,10 @@ def write_query(f: Filters, area: Area | None = None, incident: str | None = Non
         out["min"] = str(f.min_casualties)
     if f.text:
         out["q"] = f.text
+    if outline:
+        out["outline"] = outline
+    if provinces:
+        out["province"] = list(provinces)
     if incident:
         out["incident"] = incident
     return out
