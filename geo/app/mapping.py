@@ -123,7 +123,8 @@ def _label(place: str, count: int, event_type: str, killed: int, wounded: int) -
 
 
 # -- the base map: what stays put while the incidents change (time playback, filters within the view) ------
-LABEL_ZOOMS = {"country": 3, "capital": 5, "place": 7}   # the zoom from which each kind of name shows
+LABEL_ZOOMS = {"country": 3, "minor-country": 5, "capital": 6, "place": 7}  # the zoom from which each kind shows
+MAJOR_COUNTRY = 25_000_000  # people: the countries named from zoom 3; the rest from 5, so names do not pile up
 
 
 class _Legend(MacroElement):
@@ -187,7 +188,8 @@ class _LabelZoom(MacroElement):
         "{ c.classList.toggle('geo-z-lt-' + k, z < k); } } map.on('zoomend', mark); mark(); })();{% endmacro %}"
         "{% macro header(this, kwargs) %}<style>.geo-label{white-space:nowrap;font:11px sans-serif;color:#333;"
         "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;transform:translate(-50%,-50%);pointer-events:none}"
-        ".geo-label-country{font-size:12px;letter-spacing:.05em;text-transform:uppercase;color:#666}"
+        ".geo-label-country,.geo-label-minor-country{font-size:11px;letter-spacing:.05em;text-transform:uppercase;"
+        "color:#777}"
         ".geo-label-capital{font-weight:bold}.geo-label-place,.geo-label-capital{color:#111;transform:translate(8px,-50%)}"
         "{{ this.rules }}</style>{% endmacro %}")
 
@@ -203,7 +205,7 @@ def basemap_labels() -> list:
     rows = []
     for index in gazetteer.country_places.values():
         p = gazetteer.place(index)
-        rows.append([p.lat, p.lon, html.escape(p.name), "country"])
+        rows.append([p.lat, p.lon, html.escape(p.name), "country" if p.population >= MAJOR_COUNTRY else "minor-country"])
     for index in np.flatnonzero(np.asarray(gazetteer.places["capital"]) == 1):
         p = gazetteer.place(int(index))
         rows.append([p.lat, p.lon, html.escape(p.name), "capital"])

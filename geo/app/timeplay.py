@@ -74,7 +74,7 @@ def timeline_chart(series: pd.DataFrame, measure: str = "incidents", period: Per
         x=alt.X("date:T", title=None), y=alt.Y(f"sum({measure}):Q", title=measure.capitalize()),
         color=alt.Color("type:N", title="Event type",
                         scale=alt.Scale(domain=labels, range=[EVENT_COLORS[t] for t in EVENT_TYPES]),
-                        legend=alt.Legend(orient="bottom")),
+                        legend=alt.Legend(orient="bottom", labelLimit=0)),
         tooltip=[alt.Tooltip("date:T", format="%d %b %Y"), "type:N", alt.Tooltip(f"{measure}:Q")])
     if period is None:
         return bars
