@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from branca.element import MacroElement
+from folium.elements import JSCSSMixin
 from folium.plugins import FastMarkerCluster, HeatMap
 from jinja2 import Template
 
@@ -51,6 +52,15 @@ class OfflineMarkerCluster(FastMarkerCluster):
 
 class OfflineHeatMap(HeatMap):
     default_js = [("leaflet-heat.js", f"{VENDOR}/heat/leaflet-heat.js")]
+
+
+class _PluginScripts(JSCSSMixin, MacroElement):
+    """The plugins' scripts, loaded with the base map: st_folium loads scripts only when the map is first
+    drawn, so a layer swapped in later (heat, clusters) must find its plugin already there."""
+
+    _template = Template("")
+    default_js = OfflineHeatMap.default_js + OfflineMarkerCluster.default_js
+    default_css = OfflineMarkerCluster.default_css
 
 
 class _IconPath(MacroElement):
@@ -240,6 +250,7 @@ def base_map(view: MapView | None = None, online_tiles: bool = False, labels: li
     m = OfflineMap(location=list(view.center) if view.center else [20, 20], zoom_start=view.zoom or 2,
                    tiles=None, maxZoom=18, minZoom=1, height=height, prefer_canvas=True, control_scale=True)
     m.add_child(_IconPath())
+    m.add_child(_PluginScripts())
     if online_tiles:
         folium.TileLayer(TILES_URL, attr=TILES_ATTRIBUTION, name="OpenStreetMap (online)", max_zoom=18).add_to(m)
     else:
