@@ -240,9 +240,9 @@ def test_from_a_card_to_the_article_at_the_evidence(server, page):
 def test_names_show_on_the_basemap_when_zoomed_in(server, page):
     frame = _open(page, server, "/?incident=943ecb08590d10fa")
     frame.evaluate(f"() => {{ ({FIND_MAP})().setView([{SPIN_BOLDAK[0]}, {SPIN_BOLDAK[1]}], 7); }}")
-    frame.locator(".geo-label-country", has_text="Afghanistan").first.wait_for(state="visible", timeout=30_000)
-    frame.locator(".geo-label-place", has_text="Spīn Bōldak").first.wait_for(state="visible", timeout=30_000)
-    assert frame.locator(".geo-label-capital", has_text="Kabul").first.is_visible()
+    frame.locator(".geo-label-country > span", has_text="Afghanistan").first.wait_for(state="visible", timeout=30_000)
+    frame.locator(".geo-label-place > span", has_text="Spīn Bōldak").first.wait_for(state="visible", timeout=30_000)
+    assert frame.locator(".geo-label-capital > span", has_text="Kabul").first.is_visible()
     legend = frame.locator(".geo-legend").inner_text()
     assert "Battle (5)" in legend.replace("\n", " ").replace("Battle(", "Battle (")
 

@@ -133,7 +133,8 @@ def _label(place: str, count: int, event_type: str, killed: int, wounded: int) -
 
 
 # -- the base map: what stays put while the incidents change (time playback, filters within the view) ------
-LABEL_ZOOMS = {"country": 3, "minor-country": 5, "capital": 6, "place": 7}  # the zoom from which each kind shows
+LABEL_ZOOMS = {"country": 3, "minor-country": 5, "capital": 6, "city": 7, "place": 7}  # the zoom each kind shows from
+BIG_CITY = 500_000  # people: the cities named on the basemap (about 1,000), so a marker does not sit on blank beige
 MAJOR_COUNTRY = 25_000_000  # people: the countries named from zoom 3; the rest from 5, so names do not pile up
 
 
@@ -181,7 +182,8 @@ class _Labels(MacroElement):
     _template = Template(
         "{% macro script(this, kwargs) %}(function () { var rows = {{ this.rows|tojson }}, "
         "layer = {{ this._parent.get_name() }}; rows.forEach(function (r) { L.marker([r[0], r[1]], {icon: "
-        "L.divIcon({className: 'geo-label geo-label-' + r[3], html: r[2], iconSize: null}), interactive: false, "
+        "L.divIcon({className: 'geo-label geo-label-' + r[3], html: '<span>' + r[2] + '</span>', iconSize: null}), "
+        "interactive: false, "
         "keyboard: false}).addTo(layer); }); })();{% endmacro %}")
 
     def __init__(self, rows: list) -> None:
@@ -197,10 +199,13 @@ class _LabelZoom(MacroElement):
         "function mark() { var z = map.getZoom(), c = map.getContainer(); for (var k = 1; k <= 18; k++) "
         "{ c.classList.toggle('geo-z-lt-' + k, z < k); } } map.on('zoomend', mark); mark(); })();{% endmacro %}"
         "{% macro header(this, kwargs) %}<style>.geo-label{white-space:nowrap;font:11px sans-serif;color:#333;"
-        "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;transform:translate(-50%,-50%);pointer-events:none}"
+        "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;pointer-events:none;width:0;height:0}"
+        ".geo-label>span{display:inline-block;transform:translate(-50%,-50%)}"
         ".geo-label-country,.geo-label-minor-country{font-size:11px;letter-spacing:.05em;text-transform:uppercase;"
         "color:#777}"
-        ".geo-label-capital{font-weight:bold}.geo-label-place,.geo-label-capital{color:#111;transform:translate(8px,-50%)}"
+        ".geo-label-capital{font-weight:bold}.geo-label-capital,.geo-label-city{color:#111;"
+        "}.geo-label-capital>span,.geo-label-city>span{transform:translate(7px,-50%)}.geo-label-city{color:#555}"
+        ".geo-label-place{color:#000;font-style:italic}.geo-label-place>span{transform:translate(-50%,11px)}"
         "{{ this.rules }}</style>{% endmacro %}")
 
     def __init__(self) -> None:
@@ -209,16 +214,19 @@ class _LabelZoom(MacroElement):
 
 
 def basemap_labels() -> list:
-    """Country names and capitals from the gazetteer, for the offline basemap."""
-    from ..places.gazetteer import load_gazetteer
+    """Country names, capitals and big cities from the gazetteer, for the offline basemap."""
+    from ..places.gazetteer import KIND_CODE, load_gazetteer
     gazetteer = load_gazetteer()
     rows = []
     for index in gazetteer.country_places.values():
         p = gazetteer.place(index)
         rows.append([p.lat, p.lon, html.escape(p.name), "country" if p.population >= MAJOR_COUNTRY else "minor-country"])
-    for index in np.flatnonzero(np.asarray(gazetteer.places["capital"]) == 1):
+    places = gazetteer.places
+    capitals = np.asarray(places["capital"]) == 1
+    cities = (np.asarray(places["kind"]) == KIND_CODE["city"]) & (np.asarray(places["population"]) >= BIG_CITY)
+    for index in np.flatnonzero(capitals | cities):
         p = gazetteer.place(int(index))
-        rows.append([p.lat, p.lon, html.escape(p.name), "capital"])
+        rows.append([p.lat, p.lon, html.escape(p.name), "capital" if p.capital else "city"])
     return rows
 
 
