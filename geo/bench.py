@@ -76,6 +76,45 @@ def run_benchmark(n: int = 2000, files: list[str] | None = None) -> dict:
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
+def run_ledes_benchmark(path: Path, repeat: int = 3) -> dict:
+    """Extraction speed on real news ledes (a JSONL file of {"text"}, e.g. ../shared/eval/wad/dev.jsonl),
+    one core, best of `repeat` passes."""
+    import json
+
+    from .pipeline import incident_pipeline
+    with open(path, encoding="utf-8") as f:
+        texts = [json.loads(line)["text"] for line in f if line.strip()]
+    pipeline = incident_pipeline()
+    seconds = min(_throughput(pipeline, texts)[0] for _ in range(repeat))
+    return {"ledes": len(texts), "mean_chars": round(sum(map(len, texts)) / len(texts)),
+            "ledes_per_second": round(len(texts) / seconds, 1), "seconds": round(seconds, 3)}
+
+
+_ONE_SIZE = """
+import json, resource, sys, time
+from geo.bench import benchmark_documents
+from geo.pipeline import default_pipeline
+from geo.text.document import Article
+size = int(float(sys.argv[1]) * 1_000_000)
+text = " ".join(benchmark_documents(size // 2000 + 1))[:size].replace("\\n", " ")  # one line, as an attack sends
+pipeline = default_pipeline()
+pipeline(Article("warm", "Clashes in Kandahar on Friday killed four."))
+start = time.perf_counter()
+doc = pipeline(Article("big", text))
+print(json.dumps({"mb": float(sys.argv[1]), "seconds": round(time.perf_counter() - start, 2),
+                  "incidents": len(doc.incidents),
+                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+"""
+
+
+def run_size_benchmark(sizes: tuple[float, ...] = (0.1, 1, 5, 10)) -> list[dict]:
+    """Extraction of one single-line text of each size (MB), each in a fresh process: time and peak memory
+    grow in proportion to the text."""
+    import json
+    return [json.loads(subprocess.run([sys.executable, "-c", _ONE_SIZE, str(mb)], check=True, cwd=DATA.parent,
+                                      capture_output=True, text=True).stdout) for mb in sizes]
+
+
 def run_store_benchmark(n_articles: int = 2000, n_incidents: int = 100_000, db: str | None = None) -> dict:
     """Ingest speed into the store, and export and read-back speed of a store holding `n_incidents`
     (a GeoPackage in a temporary folder unless `db` names another store, which is then emptied)."""

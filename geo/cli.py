@@ -319,8 +319,13 @@ def cmd_geocode(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_benchmark, run_dask_benchmark, run_map_benchmark, run_store_benchmark
-    if args.dask:
+    from .bench import run_benchmark, run_dask_benchmark, run_ledes_benchmark, run_map_benchmark, \
+        run_size_benchmark, run_store_benchmark
+    if args.sizes:
+        print(json.dumps(run_size_benchmark(), indent=2))
+    elif args.ledes:
+        print(json.dumps(run_ledes_benchmark(Path(args.ledes)), indent=2))
+    elif args.dask:
         print(json.dumps(run_dask_benchmark(), indent=2))
     elif args.map:
         print(json.dumps(run_map_benchmark(), indent=2))
@@ -438,6 +443,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "rendered server-side, and the page payload")
     p.add_argument("--dask", action="store_true", help="benchmark extraction on a local Dask cluster of 2 workers "
                    "against one process, for 10,000 and 100,000 articles")
+    p.add_argument("--sizes", action="store_true", help="benchmark one huge single-line text instead: time and "
+                   "peak memory for 0.1, 1, 5 and 10 MB")
+    p.add_argument("--ledes", metavar="JSONL", help="benchmark extraction on real news ledes instead (one "
+                   "{\"text\"} a line, e.g. ../shared/eval/wad/dev.jsonl)")
     p.add_argument("--db", metavar="URL", help="with --store: a store to use (it is emptied!) instead of a "
                    "temporary GeoPackage")
     p.add_argument("files", nargs="*", help="articles to recombine into benchmark documents "

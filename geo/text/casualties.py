@@ -40,7 +40,7 @@ _NP_WORD = r"(?!(?:and|or|in|at|on|by|from|with|after|during|for|when|while|that
 # "four Afghan civilians were killed", "five others wounded", "Dozens of people are killed", "eight deaths"
 # "Three Palestinians, including a child, are killed"; not "several of the wounded" (a noun there)
 _PASSIVE = re.compile(rf"\b{_Q_NUM}(?P<np>(?:\s+{_NP_WORD}){{0,5}}?)(?<!\bthe)(?:,\s+including\s+[^,.;]{{1,40}},)?"
-                      rf"\s+{_AUX}(?P<verb>{_KILLED}|{_WOUNDED})\b")
+                      rf"(?:\s+(?:who|that))?\s+{_AUX}(?P<verb>{_KILLED}|{_WOUNDED})\b")
 # "killing at least 19 people", "injures over 200 others", "killed dozens"
 _ACTIVE = re.compile(rf"\b(?P<verb>kill|kills|killed|killing|wound|wounds|wounded|wounding|injure|injures|injured|"
                      rf"injuring)\s+{_Q_NUM}(?P<np>(?:\s+{_NP_WORD}){{0,3}})")

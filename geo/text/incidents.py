@@ -48,10 +48,11 @@ _LEXICON = {
         "airstrike airstrikes air-strike air-strikes missile missiles rocket rockets shelling shelled artillery "
         "shells mortar mortars bomb bombs bombing bombings bombed bomber bombers explosion explosions explode explodes "
         "exploded exploding explosive explosives blast blasts ied ieds grenade grenades landmine landmines "
-        "bombardment bombardments bombard bombards bombarded warplane warplanes gunship gunships",
+        "bombardment bombardments bombard bombards bombarded warplane warplanes gunship gunships chlorine sarin",
         "drone drones targeted struck strike strikes jets helicopter helicopters choppers",
         ["air strike", "air strikes", "air raid", "air raids", "drone strike", "drone strikes", "drone attack",
-         "drone attacks", "car bomb", "car bombing"]),
+         "drone attacks", "car bomb", "car bombing", "poison gas", "toxic gas", "chemical weapons",
+         "chemical attack", "nerve agent", "mustard gas", "sulfur mustard"]),
     "battle": (
         "clash clashes clashed fighting fought battle battles firefight firefights gunfight gunfights gunbattle "
         "shootout shootouts shoot-out shoot-outs ambush ambushed ambushes siege sieges besiege besieged offensive "
@@ -65,11 +66,12 @@ _LEXICON = {
         "stabbing stabbings behead beheads beheaded killings assassinate assassinates assassinated assassination "
         "rape rapes raped gang-raped torture tortured",
         "shooting shootings gunmen gunfire attack attacks attacked",
-        ["shot dead"]),
+        ["shot dead", "gunned down", "shot and killed", "hacked to death", "stabbed to death", "beaten to death",
+         "burned alive", "burnt alive"]),
     "protest": ("protest protests protesters protestors protested protesting demonstrate demonstrates "
                 "demonstration demonstrations demonstrators demonstrated demonstrating rally rallies rallied marched "
                 "marchers marching sit-in sit-ins", "", []),
-    "riot": ("riot riots rioting rioters mob mobs", "", []),
+    "riot": ("riot riots rioted rioting rioters mob mobs", "", []),
     "strategic_development": (
         "ceasefire cease-fire truce talks negotiations discussions deadlock deadlocked stalemate accord agreement "
         "withdrew withdrawn withdrawal deployed deployment arrested arrests detained detains rounded defected "
@@ -121,7 +123,8 @@ _BACKGROUND = re.compile(r"\b(?:in|over|during|throughout)\s+(?:recent|the\s+pas
                          r"(?:has|have|had)\s+(?:\w+\s+)?(?:killed|left|claimed|displaced)\b|"
                          r"\bfor\s+(?:more\s+than\s+|over\s+|nearly\s+)?(?:a|two|three|several)\s+(?:decades?|years)\b")
 _BETWEEN = re.compile(r"\bbetween\b")
-_VIOLENT_DEMONSTRATORS = re.compile(r"\b(?:threw|throwing|hurled|hurling|pelted|pelting)\s+(?:\w+\s+)?(?:stones|rocks|"
+_VIOLENT_DEMONSTRATORS = re.compile(r"\b(?:violent|violently|violence|clashing|scuffles?|scuffled|aggressive|"
+                                    r"turned\s+ugly)\b|\b(?:threw|throwing|hurled|hurling|pelted|pelting)\s+(?:\w+\s+)?(?:stones|rocks|"
                                     r"bricks|molotov|petrol\s+bombs|bottles)|\b(?:torched|vandali[sz]ed|ransacked|"
                                     r"stormed|breached|set\s+(?:fire|ablaze)|burning\s+tyres|burning\s+tires|"
                                     r"barricades?)\b")
@@ -129,12 +132,15 @@ _GENERIC = re.compile(r"\b(?:are|is|remain|remains)\s+(?:\w+\s+)?(?:common|commo
                       r"regular|widespread|endemic)\b|\b(?:often|frequently|regularly|routinely|usually|"
                       r"typically|increasingly)\s+(?:\w+\s+)?(?:target|targets|targeted|attack|attacks|hit|hits|"
                       r"kill|kills|clash|clashes)\b")
+_NOT_FIRED = re.compile(r"\s+(?:tests?|testing|launch(?:es)?|programs?|programmes?|technology|defen[cs]es?|"
+                        r"systems?|sales?|deals?)\b")
 _BLAST_WORDS = frozenset("explosion explosions explode explodes exploded exploding blast blasts".split())
 # Accidents and disasters are no political violence (ACLED codes neither): a gas blast, a plane crash.
 _ACCIDENT = re.compile(r"\b(?:accident|accidental|accidentally|crash|crashed|gas\s+leak|gas\s+cylinder|industrial|"
                        r"factory|furnace|boiler|short\s+circuit|warehouse|ammonium\s+nitrate|chemical\s+plant|"
                        r"volcano|earthquake|floods?|flooding|landslides?|cyclone|hurricane|typhoon|wildfires?|"
-                       r"stampede|collapsed?|derailed|capsized)\b")
+                       r"stampede|collapsed?|derailed|capsized|drowned|drowning|electrocuted|lightning|heatwave|"
+                       r"food\s+poisoning|pest\s+control|outbreak|cholera|epidemic)\b")
 _AIR = re.compile(r"\b(?:air|drone|missile|rocket|strike|struck|warplane|jet)")
 _HAND_WEAPONS = re.compile(r"\b(?:gunmen|gunfire|shot|shooting|stabbed|knife|machete|opened\s+fire|open\s+fire)\b")
 _TOPIC = (("ceasefire", re.compile(r"cease-?fire|truce", re.I)),
@@ -183,6 +189,7 @@ _SPREAD = frozenset({"across", "throughout"})
 _ORG_AFTER = re.compile(r"(?:['\u2019]s)?\s*(?:-\s*)?(?:Air\s+Force|Armed\s+Forces|Defen[cs]e\s+Forces|Army|Navy|"
                         r"Police|Ministry|Government|National\s+Army|Observatory|brokered|backed|led|based)\b")
 _SPECIFICITY = {"city": 3.0, "feature": 3.0, "admin2": 2.5, "admin1": 2.0, "region": 1.5, "water": 1.0}
+_RETELLING_WINDOW = 40  # incidents back in the article where the same event may be told again
 _BACKGROUND_DAYS = 90  # an event dated this long before publication is history the article recalls
 
 _FORCE_AFTER = re.compile(r"(?:\s*(?:,|and|or)\s*[A-Z][\w-]+)*\s+(?P<noun>security\s+forces|forces|troops|"
@@ -550,7 +557,8 @@ def _is_heading(text: str, sent: Sentence) -> bool:
     body tells, with neither the date nor the sentence an analyst would cite."""
     whole_line = (sent.start == 0 or text[sent.start - 1] == "\n") and text.startswith("\n", sent.end) \
         or sent.end == len(text)
-    return whole_line and text[sent.end - 1] not in ".!?'\"\u2019\u201d" and text.count(" ", sent.start, sent.end) < 15
+    alone = not text[:sent.start].strip() and not text[sent.end:].strip()  # the whole text heads nothing
+    return whole_line and not alone and text[sent.end - 1] not in ".!?'\"\u2019\u201d" and text.count(" ", sent.start, sent.end) < 15
 
 
 def _segments(low: str, sent: Sentence, triggers: list[_Trigger], vocabulary: frozenset[str]):
@@ -614,6 +622,8 @@ def _candidate(doc: Document, scan: _Scan, si: int, sentence: Span, start: int, 
     event_type = _event_type(triggers, counts, low, start, end)
     if _GENERIC.search(low, start, end):
         return None  # "bombings are common in Quetta": how things go there, not an event
+    if triggers and all(_NOT_FIRED.match(low, t.end) for t in triggers):
+        return None  # "missile tests", "rocket programme": weapons named, none fired at anyone
     anchors = [t.start for t in triggers] or [c.start for c in counts]
     if any(min(abs(m.start() - a) for a in anchors) <= 80 for m in _BACKGROUND.finditer(low, start, end)) \
             if anchors else False:
@@ -653,6 +663,10 @@ def _place(doc: Document, low: str, sentence: Span, start: int, end: int, anchor
     floor = dateline.end() if dateline else sentence.start
     best, best_key, best_prep = None, None, None
     countries: dict[str, ResolvedPlace] = {}
+    # The countries of the provinces and districts the clause names ("Rodat district of Nangarhar"): a town
+    # elsewhere is a namesake abroad, never where it happened.
+    divisions = {rp.place.country for rp in places if rp.place.kind in ("admin1", "admin2")
+                 and rp.mention.role != "demonym" and start <= rp.mention.start < end}
     for rp in places:
         m = rp.mention
         if m.start < max(start, floor) or m.end > end or m.role == "demonym":
@@ -664,7 +678,7 @@ def _place(doc: Document, low: str, sentence: Span, start: int, end: int, anchor
         if kind == "country":
             countries.setdefault(rp.place.country, rp)
             continue
-        if kind not in _SPECIFICITY:
+        if kind not in _SPECIFICITY or (divisions and rp.place.country not in divisions):
             continue
         p = _preposition(before)
         key = (_SPECIFICITY[kind] + (1.0 if p and p not in ("of", "from") else 0.0), -abs(m.start - anchor))
@@ -823,10 +837,14 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
             _continue(inc, c)
             last_violent = (inc, c.sentence_index)
             continue
-        if c.event_type is None or c.thin or not (c.triggered or c.place is not None or
-                                                  (c.date is not None and c.date.rank >= 2)):
-            continue  # a toll alone makes an incident only where the sentence places or dates it
-        target = next((inc for inc in reversed(incidents) if _same_event(inc, c)), None)
+        if c.event_type is None or c.thin or not (c.triggered or c.place is not None or c.sentence_index <= 1
+                                                  or (c.date is not None and c.date.rank >= 2)):
+            continue  # a toll alone makes an incident where the sentence places or dates it, or in the lede
+        # The same event told again is looked for among the last incidents only, so that a huge text costs
+        # time in proportion to its length (a retelling further back stays apart; the store merges it).
+        near = last_violent[0] if last_violent and c.sentence_index - last_violent[1] <= 2 else None
+        target = next((inc for inc in itertools.islice(reversed(incidents), _RETELLING_WINDOW)
+                       if _same_event(inc, c, retold=inc is near)), None)
         if target is None:
             target = _new_incident(c, doc, published, dominant, gazetteer)
             incidents.append(target)
@@ -935,12 +953,13 @@ def _places_compatible(inc: Incident, c: _Candidate) -> bool:
     return not (inc.country and c.place and c.place.country and inc.country != c.place.country)
 
 
-def _same_event(inc: Incident, c: _Candidate) -> bool:
-    """Another clause telling of the same event: same type and topic, compatible place and date, and
-    not two different tolls."""
-    if inc.event_type != c.event_type or inc.topic != c.topic:
+def _same_event(inc: Incident, c: _Candidate, retold: bool = False) -> bool:
+    """Another clause telling of the same event: same type and topic (or, for the violent incident told
+    in the sentences just before, `retold` in other words), compatible place and date, and not two
+    different tolls."""
+    if inc.topic != c.topic or (inc.event_type != c.event_type and not (retold and _retold(inc, c))):
         return False
-    if inc.killed_text and c.counts:
+    if inc.killed_text and c.counts and not _same_tolls(inc, c):
         return False
     if not _places_compatible(inc, c) and not (inc.event_type == "strategic_development"
                                                and not (inc.point and c.place and c.place.has_point)):
@@ -952,8 +971,21 @@ def _same_event(inc: Incident, c: _Candidate) -> bool:
     return True
 
 
+def _same_tolls(inc: Incident, c: _Candidate) -> bool:
+    """The clause repeats the incident's toll ("100 killed ... the attack that killed 100")."""
+    return all(k.value is not None and k.value == getattr(inc, k.kind) for k in c.counts)
+
+
+def _retold(inc: Incident, c: _Candidate) -> bool:
+    """A violent event told again in the next sentences in other words ("a terrorist attack" then "the
+    suicide bomber"): no toll of its own, or the same toll."""
+    placed_apart = c.place is not None and c.place.has_point and not inc.point  # a place of its own
+    return inc.event_type in VIOLENT and c.event_type in VIOLENT and "protest" not in (inc.event_type, c.event_type) \
+        and (not c.counts or _same_tolls(inc, c)) and not placed_apart
+
+
 def _join(inc: Incident, c: _Candidate) -> None:
-    if c.sentence not in inc.sentences:
+    if inc.sentences[-1] != c.sentence:  # candidates come in text order
         inc.sentences.append(c.sentence)
     if (c.date and c.date.rank == 3 and inc.date_from != "text") or (c.counts and not inc.killed_text
                                                                       and not inc.wounded_text):
@@ -968,7 +1000,7 @@ def _join(inc: Incident, c: _Candidate) -> None:
 
 def _continue(inc: Incident, c: _Candidate) -> None:
     """A later sentence about the last violent incident: its place, another account, a new toll."""
-    if c.sentence not in inc.sentences:
+    if inc.sentences[-1] != c.sentence:  # candidates come in text order
         inc.sentences.append(c.sentence)
     _take_place(inc, c)
     # Another account of the toll (disputed, or revised) widens or replaces it; a count of something the

@@ -37,7 +37,8 @@ def split_sentences(text: str) -> list[Sentence]:
 def _ends_sentence(text: str, dot: int) -> bool:
     if text[dot] != ".":
         return True
-    space = max(text.rfind(" ", 0, dot), text.rfind("\n", 0, dot))
+    floor = max(0, dot - 40)  # the word before the dot; a bounded look back keeps long lines linear
+    space = max(text.rfind(" ", floor, dot), text.rfind("\n", floor, dot), floor - 1)
     w = text[space + 1:dot].lstrip("(\"'\u201c\u2018")
     if not w:
         return True

@@ -26,7 +26,11 @@ from .casualties import NUMBER, QUALIFIER, Count, _bounds, _victims, find_counts
 KINDS = ("killed", "wounded", "none")
 _TOKEN = re.compile(r"[a-z]+(?:['\u2019-][a-z]+)*|\d[\d,]*|[^\s\w]")
 _CANDIDATE = re.compile(rf"\b(?:(?P<qual>{QUALIFIER}|no\s+fewer\s+than|not\s+less\s+than)\s+)?(?P<num>{NUMBER})\b"
-                        r"|\b(?P<one>a|an|another)\s+(?:[\w'\u2019-]+\s+){0,3}?(?:%s)\b")
+                        r"|\b(?P<one>a|an|another)\s+(?:[\w'\u2019-]+\s+){0,3}?(?:%s)\b"
+                        # a singular passive names one victim, whoever it is: "the mayor was shot dead"
+                        r"|\b(?P<was>was|has\s+been|had\s+been)\s+(?:[\w-]+\s+){0,2}?(?:killed|shot\s+dead|"
+                        r"murdered|assassinated|beheaded|lynched|executed|slain|gunned\s+down|hacked\s+to\s+death|"
+                        r"stabbed\s+to\s+death|found\s+dead|wounded|injured)\b")
 _PERSONS = ("man|woman|child|boy|girl|baby|person|civilian|soldier|policeman|policewoman|officer|journalist|"
             "reporter|teenager|youth|student|teacher|worker|resident|villager|farmer|herder|herdsman|fighter|"
             "militant|commander|leader|chief|official|member|guard|pilot|driver|trader|businessman|doctor|nurse|"
@@ -55,6 +59,7 @@ class Candidate:
     low: int | None
     high: int | None
     form: str           # "digit", "word", "vague" ("dozens": ACLED's exact rule, never the model's), "article"
+                        # ("a reporter"), "another", "singular" ("was killed": one victim)
     features: tuple[str, ...]
 
 
@@ -66,10 +71,11 @@ def candidates(text: str, low: str, start: int, end: int, rule_counts: list[Coun
     token_starts = [t[0] for t in tokens]
     out = []
     for m in _CANDIDATE.finditer(low, start, end):
-        if m.group("one"):
+        if m.group("one") or m.group("was"):
             value, lo, hi = 1, 1, 1
-            qual, num_start, num_end = "", m.start("one"), m.end("one")
-            form = "another" if m.group("one") == "another" else "article"
+            group = "one" if m.group("one") else "was"
+            qual, num_start, num_end = "", m.start(group), m.end(group)
+            form = "singular" if group == "was" else "another" if m.group("one") == "another" else "article"
         else:
             qual, num_start, num_end = m.group("qual") or "", m.start("num"), m.end("num")
             value, lo, hi = parse_number(m.group("num"))
@@ -124,6 +130,10 @@ def _features(tokens, i: int, j: int, value: int | None, form: str, qual: str, n
         f.append("L=" + _shape(tokens[k][2]))
     for k in range(j + 1, min(len(tokens), j + 1 + _WINDOW)):
         f.append("R=" + _shape(tokens[k][2]))
+    verb = next((tokens[k][2] for k in range(j + 1, min(len(tokens), j + 7))
+                 if tokens[k][2].endswith(("ed", "en")) or tokens[k][2] in ("died", "dead")), None)
+    if verb:
+        f.append("verb+=" + verb)  # "four officers have been arrested": what befell them
     nearest = {}
     for name, rx in (("kill", _KILL), ("wound", _WOUND)):
         right = next((k - j for k in range(j + 1, min(len(tokens), j + 13)) if rx.match(tokens[k][2])), None)
@@ -179,8 +189,8 @@ class TollModel:
         total = sum(exps)
         return exps[0] / total, exps[1] / total, exps[2] / total
 
-    def label(self, features: tuple[str, ...]) -> str:
-        probs = self.probabilities(features)
+    def label(self, features: tuple[str, ...], probs: tuple[float, float, float] | None = None) -> str:
+        probs = probs or self.probabilities(features)
         best = max(range(3), key=probs.__getitem__)
         return KINDS[best] if best == 2 or probs[best] >= self.threshold else "none"
 
@@ -225,11 +235,17 @@ def read_counts(text: str, start: int, end: int, low: str, model: TollModel | No
         elif probs[2] < model.drop:  # the rules' reading stands unless the model is sure it is no toll
             out.append(rc)
     covered = [(rc.start, rc.end) for rc in rule_counts]
-    fresh = [(c, model.label(c.features)) for c, _ in scored if not any(a <= c.num_start < b for a, b in covered)]
+    fresh = [(c, model.label(c.features, probs)) for c, probs in scored
+             if not any(a <= c.num_start < b for a, b in covered)]
     fresh = [(c, kind) for c, kind in fresh if kind != "none"]
-    # A lone person beside a stated toll is who speaks or one of those counted, not one more.
-    stated = {k.kind for k in out} | {kind for c, kind in fresh if c.form != "article"}
-    fresh = [(c, kind) for c, kind in fresh if c.form != "article" or kind not in stated]
+    # A number beside a toll the rules read is another group of people (who were arrested, who speak);
+    # a lone person beside any stated toll is who speaks or one of those counted, not one more.
+    ruled = {k.kind for k in out}
+    lone = ("article", "singular")
+    stated = ruled | {kind for c, kind in fresh if c.form not in lone}
+    fresh = [(c, kind) for c, kind in fresh if kind not in (stated if c.form in lone else ruled)]
+    fresh = [(c, kind) for n, (c, kind) in enumerate(fresh)  # "a reporter was killed": one person, said once
+             if not (c.form == "singular" and any(d.form == "article" and k == kind for d, k in fresh[:n]))]
     out.extend(_groups(fresh, text, low))
     out.sort(key=lambda c: c.start)
     return out
