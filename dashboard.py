@@ -491,7 +491,8 @@ with tabs["Articles"]:
             flash(f"Article deleted (audit entry #{entry}; undo it in the Audit tab).")
         st.subheader(f"{count_words(len(found), 'incident')} stored from it")
         if not found.empty:
-            st.dataframe(found[["evidence", "killed", "wounded"]], hide_index=True)
+            stored = load_incidents(url, Filters(), revision)
+            st.dataframe(incident_table(stored[stored["incident_id"].isin(found["incident_id"])]), hide_index=True)
 
 
 def add_articles_tab() -> None:

@@ -296,3 +296,13 @@ def test_a_crafted_url_shows_a_line_not_a_traceback(server, page):
     page.wait_for_function("() => [...document.querySelectorAll(\"[data-testid='stMetric']\")].some(m => "
                            "m.innerText.startsWith('Incidents') && m.innerText.trim().endsWith('19'))", timeout=30_000)
     # every incident of the store (the samples and the test article): the bad values changed nothing
+
+
+def test_show_on_the_map_opens_the_map_tab_at_the_incident(server, page):
+    page.goto(f"{server}/?tab=Incidents&incident=943ecb08590d10fa")
+    page.get_by_role("button", name="Show on the map").click()
+    page.wait_for_function("() => [...document.querySelectorAll('[role=tab]')].some(t => "
+                           "t.innerText.trim() === 'Map' && t.getAttribute('aria-selected') === 'true')", timeout=60_000)
+    frame = _map_frame(page)
+    frame.wait_for_function(f"() => {{ const m = ({FIND_MAP})(); return m && m.getZoom() === 8 && "
+                            f"Math.abs(m.getCenter().lat - {SPIN_BOLDAK[0]}) < 0.01; }}", timeout=60_000)
