@@ -266,7 +266,7 @@ def test_after_a_correction_the_editor_stays_on_the_incident(server, page):
     page.get_by_role("button", name="Save correction").click()
     page.get_by_text("Correction saved by ana").wait_for(timeout=60_000)
     assert page.get_by_role("tab", name="Incidents").get_attribute("aria-selected") == "true"
-    page.get_by_text("ana: killed 17 -> 18").wait_for(timeout=60_000)
+    page.get_by_text("ana: killed", exact=False).filter(has_text="-> 18").first.wait_for(timeout=60_000)
 
 
 def test_heat_switched_on_later_draws_without_reloading_the_map(server, page):
