@@ -450,9 +450,11 @@ with tabs["Incidents"]:
     else:
         st.caption("Select a row for its card.")
 
-with tabs["Change"]:
+with tabs["Change"]:  # the tabs below are computed only when open; the map stays drawn, keeping its zoom
     week_end = default_week_end(frame)
-    if week_end is None:
+    if tabs["Change"].open is False:
+        pass
+    elif week_end is None:
         st.info("No dated incidents in the current filters.")
     else:
         left, right = st.columns(2)
@@ -464,8 +466,10 @@ with tabs["Change"]:
                      width="stretch")
 
 with tabs["Articles"]:
-    listing = store.articles()
-    if listing.empty:
+    listing = store.articles() if tabs["Articles"].open is not False else None
+    if listing is None:
+        pass
+    elif listing.empty:
         st.info("No articles yet.")
     else:
         titles = {row.article_key: f"{row.title or row.external_id} ({row.published or 'undated'})"
