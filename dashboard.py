@@ -298,7 +298,7 @@ def show_on_map(lat: float, lon: float) -> None:
 # -- time: the controls that change how the map is redrawn sit outside the playing part ------------------------
 def time_controls():
     dated = frame["date"].dropna()
-    if dated.empty or tabs["Map"].open is False:
+    if dated.empty:
         return None
     with tabs["Map"]:
         left, mid, right, far = st.columns([1.2, 1.2, 1, 1])
