@@ -18,7 +18,7 @@ from geo.app.mapping import (EVENT_LABELS, Layers, MapView, base_map, basemap_la
                              incident_layers, place_groups, view_of)
 from geo.app.timeplay import in_period, periods, timeline, timeline_chart
 from geo.app.urls import read_query, write_query
-from geo.app.views import (audit_view, build_sample_store, count_words, country_choice, country_name,
+from geo.app.views import (audit_view, build_sample_store, count_words, country_choice, country_codes, country_name,
                            headline, headline_caption, incident_card_html, incident_table, plain_label,
                            read_uploads, stored_article_html, highlight_html)
 from geo.pipeline import default_pipeline
@@ -155,7 +155,7 @@ options = load_choices(url, revision)
 
 # -- the URL: filters, drawn area, chosen incident; a bad value is named and dropped ----------------------
 outlines = country_outlines()
-page = read_query({k: st.query_params.get_all(k) for k in st.query_params}, outlines)
+page = read_query({k: st.query_params.get_all(k) for k in st.query_params}, outlines, country_codes())
 for problem in page.problems:
     st.warning(problem)
 query = page.filters

@@ -98,6 +98,10 @@ def test_filters_come_from_the_url_and_go_back_to_it(app):
     assert incidents(at) == 1  # the Spin Boldak clash (the October clashes have no country)
     countries = at.sidebar.multiselect(key="f_countries")
     assert countries.format_func("AF") == "Afghanistan (AF)"
+    by_name = app()
+    by_name.query_params["country"] = ["Afghanistan"]
+    by_name.run()
+    assert by_name.sidebar.multiselect(key="f_countries").value == ["AF"] and not by_name.warning
     at.sidebar.multiselect(key="f_types").set_value(["battle", "protest"]).run()
     as_list = lambda v: v if isinstance(v, list) else [v]  # noqa: E731 (one value reads back as a string)
     assert as_list(at.query_params["type"]) == ["battle", "protest"] and as_list(at.query_params["country"]) == ["AF"]

@@ -50,9 +50,11 @@ def _shown(value: str) -> str:
     return repr(clean if len(clean) <= 40 else clean[:40] + "…")
 
 
-def read_query(params: Mapping[str, Any], outlines: Collection[str] = ()) -> PageQuery:
+def read_query(params: Mapping[str, Any], outlines: Collection[str] = (),
+               country_codes: Mapping[str, str] = {}) -> PageQuery:  # noqa: B006 (read only)
     """The page's state from URL query parameters (`?from=2025-10-01&type=battle&min=5&q=kabul&area=...`);
-    `outlines`: the country names an `outline` may be."""
+    `outlines`: the country names an `outline` may be; `country_codes`: lower-case country name -> code,
+    so `?country=Afghanistan` works as `?country=AF`."""
     problems: list[str] = []
 
     def drop(key: str, value: str, why: str) -> None:
@@ -101,7 +103,8 @@ def read_query(params: Mapping[str, Any], outlines: Collection[str] = ()) -> Pag
         (types.append(value) if value in EVENT_TYPES else drop("type", value, "not an event type"))
     countries = []
     for value in _values(params, "country"):
-        (countries.append(value.upper()) if _COUNTRY.fullmatch(value) else drop("country", value, "not a country code"))
+        code = value.upper() if _COUNTRY.fullmatch(value) else country_codes.get(value.strip().lower())
+        (countries.append(code) if code else drop("country", value, "not a country name or code"))
     actors = [a for a in (text("actor", v) for v in _values(params, "actor")) if a]
     query = next((t for t in (text("q", v) for v in _values(params, "q")[:1]) if t), "")
     outline = None

@@ -37,6 +37,11 @@ def country_name(code: Any) -> str:
     return _country_names().get(code.upper(), code)
 
 
+def country_codes() -> dict[str, str]:
+    """Lower-case country name -> code ("afghanistan" -> "AF")."""
+    return {name.lower(): code for code, name in _country_names().items()}
+
+
 def country_choice(code: str) -> str:
     """How a country reads in a filter: its name, with the code, so either can be typed."""
     name = country_name(code)
