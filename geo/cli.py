@@ -415,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a shipped model from labelled data, with cross-validated scores")
     p.add_argument("model", choices=["tolls"], help="tolls: which numbers count the killed and the wounded")
     p.add_argument("--wad", help="WAD ledes (default ../shared/eval/wad/dev.jsonl)")
-    p.add_argument("--labels", default=str(Path(__file__).resolve().parent.parent / "data" / "training" / "tolls.jsonl"),
+    p.add_argument("--labels", default=str(Path(__file__).resolve().parents[1] / "data" / "training" / "tolls.jsonl"),
                    help="ledes labelled in this repository, with their sources")
     p.add_argument("--c", type=float, default=0.3, help="inverse regularisation strength")
     p.add_argument("--cv", type=int, default=5, help="folds of cross-validation (0: none)")

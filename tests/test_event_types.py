@@ -73,3 +73,30 @@ def test_one_event_told_in_other_words_is_one_incident():
             "killed 100 was the deadliest this year.")
     incs = [i for i in default_pipeline()(Article("t", text, published=date(2024, 5, 10))).incidents]
     assert len(incs) == 1 and incs[0].killed == 100 and incs[0].place.name == "Kabul"
+
+
+def test_the_next_sentence_places_an_unplaced_event():
+    from geo.pipeline import default_pipeline
+    from geo.text.document import Article
+    text = ("Seven people were killed in northern Kenya on Saturday when gunmen attacked a school. "
+            "The school lies on the outskirts of Lokichogio, officials said.")
+    inc = default_pipeline()(Article("t", text, published=date(2024, 5, 10))).incidents[0]
+    assert inc.place.name == "Lokichokio" and inc.point is not None and inc.killed == 7
+
+
+@pytest.mark.parametrize("text, place", [
+    ("Gunmen killed 12 villagers in Zamfara State on Sunday, police in Abuja said.", "Zamfara"),
+    ("An airstrike killed 5 people in a village in Kunduz province, a spokesman in Kabul said.", "Kunduz"),
+])
+def test_where_the_source_speaks_is_not_where_it_happened(text, place):
+    from geo.pipeline import default_pipeline
+    from geo.text.document import Article
+    inc = default_pipeline()(Article("t", text, published=date(2024, 5, 10))).incidents[0]
+    assert inc.place.name == place and inc.geo_precision == 3
+
+
+def test_weapons_found_and_territory_taken(types):
+    assert types("Police discovered a cache of grenades and ammunition near Cuttack on Monday.") == \
+        ["strategic_development"]
+    assert types("Government forces regained control of the town of Shoqra on Sunday.") == ["battle"]
+    assert types("Police fired tear gas at crowds in Kowloon on Tuesday.") == ["protest"]

@@ -267,3 +267,22 @@ def test_the_dateline_is_not_who_says_so(incidents):
 def test_dates_at_the_ends_of_the_calendar_never_crash(incidents, published):
     for phrase in ("yesterday", "last month", "last year", "on Oct. 9", "3 days ago", "on Friday", "in 2021"):
         incidents(f"Clashes in Kabul {phrase} killed 4 soldiers.", published)
+
+
+def test_a_long_text_is_read_in_parts_with_offsets_into_the_whole(monkeypatch):
+    """Huge inputs are cut into parts so time and memory stay linear; every offset still points into the
+    text the user gave."""
+    import geo.pipeline
+    from geo.pipeline import default_pipeline
+    from geo.text.document import Article
+    text = "\n\n".join([SEED.read_text(encoding="utf-8")] * 4)
+    whole = default_pipeline()(Article("t", text, published=date(2025, 11, 8)))
+    monkeypatch.setattr(geo.pipeline, "PART_CHARS", len(text) // 3)
+    parted = default_pipeline()(Article("t", text, published=date(2025, 11, 8)))
+    assert [p.mention.text for p in parted.places] == [p.mention.text for p in whole.places]
+    assert all(text[p.mention.start:p.mention.end] == p.mention.text for p in parted.places)
+    assert all(text[i.evidence.start:i.evidence.end] == i.evidence.text for i in parted.incidents)
+    mentions = {(p.mention.start, p.mention.end) for p in parted.places}
+    assert all((i.place.start, i.place.end) in mentions for i in parted.incidents
+               if i.place and i.place.start is not None)
+    assert len(parted.incidents) >= len(whole.incidents)

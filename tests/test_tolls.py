@@ -47,6 +47,11 @@ def test_who_speaks_is_not_a_victim(incidents):
     assert inc.killed == 4
 
 
+def test_a_range_keeps_both_ends(incidents):
+    inc = only(incidents("5-6 people were killed by gunfire in Port-au-Prince on Sunday, police said."))
+    assert (inc.killed, inc.killed_low, inc.killed_high) == (5, 5, 6)
+
+
 def test_vague_words_keep_acled_rule(incidents):
     inc = only(incidents("Dozens were killed in shelling of Kharkiv on Friday."))
     assert (inc.killed, inc.killed_low, inc.killed_high) == (12, 12, None)

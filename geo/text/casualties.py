@@ -23,16 +23,18 @@ VAGUE = {"dozens": (12, 12, None), "a dozen": (12, 12, 12), "scores": (20, 20, N
          "some": (None, 1, None), "a handful": (None, 2, None)}
 IMPLAUSIBLE = 500_000  # more killed or wounded than this in one incident is a misreading or a typo
 
+_RANGE = re.compile(r"(\d{1,3})\s?[-\u2013]\s?(\d{1,3})")
 _WORD_NUM = (r"(?:(?:%s)(?:[-\s](?:%s))?|%s)(?:\s+hundred(?:\s+and\s+(?:%s))?)?"
              % ("|".join(_TENS), "|".join(_UNITS[1:10]), "|".join(sorted(_UNITS, key=len, reverse=True)),
                 "|".join(_TENS + sorted(_UNITS[1:], key=len, reverse=True))))
-NUMBER = (r"(?:\d{1,3}(?:,\d{3})+|\d+|a\s+hundred|one\s+hundred|a\s+dozen|a\s+handful|a\s+few|a\s+number|"
+NUMBER = (r"(?:\d{1,3}\s?[-\u2013]\s?\d{1,3}(?![\d,])|"  # a range: "5-6"
+          r"\d{1,3}(?:,\d{3})+|\d+|a\s+hundred|one\s+hundred|a\s+dozen|a\s+handful|a\s+few|a\s+number|"
           r"dozens|hundreds|thousands|scores|several|many|" + _WORD_NUM + r")")
-QUALIFIER = (r"(?:at\s+least|more\s+than|over|nearly|almost|about|around|approximately|roughly|an\s+estimated|"
+QUALIFIER = (r"(?:at\s+least\s+another|at\s+least|more\s+than|over|nearly|almost|about|around|approximately|roughly|an\s+estimated|"
              r"a\s+total\s+of|up\s+to|as\s+many\s+as|fewer\s+than|less\s+than|at\s+most|another|some)")
 _Q_NUM = rf"(?P<qual>{QUALIFIER}\s+)?(?P<num>{NUMBER})\b"
 _KILLED = r"killed|dead|died|slain|deaths|fatalities|bodies|shot\s+dead|lost\s+their\s+lives"
-_WOUNDED = r"wounded|injured|hurt|injuries"
+_WOUNDED = r"wounded|injured|hurt|injuries|hospitali[sz]ed"
 _AUX = r"(?:(?:were|are|was|is|have\s+been|has\s+been|had\s+been|being|been|got|left|reported|later|" \
        r"confirmed|reportedly|also|all|critically|seriously|severely|fatally|badly|slightly)\s+)*"
 _NP_WORD = r"(?!(?:and|or|in|at|on|by|from|with|after|during|for|when|while|that|who|which|were|are|was|is|" \
@@ -54,6 +56,9 @@ _ANOTHER = re.compile(r"\banother\s+(?:[\w'\u2019-]+\s+){0,2}?(?:has\s+|had\s+)?
                       r"was\s+shot\s+dead|succumbed|was\s+wounded|was\s+injured)\b")
 _NONE = re.compile(r"\b(?:no\s+(?:one|deaths|casualties|fatalities|injuries)|nobody)\b(?:[^.]{0,30}?"
                    r"(?P<verb>killed|hurt|injured|wounded|dead))?")
+_VERB_TAKES_OBJECT = re.compile(rf"\s+(?:{QUALIFIER}\s+)?(?:\d|(?:{_WORD_NUM})\b|(?:a|an|the|his|her|their|"
+                                rf"dozens|scores|hundreds|several|many)\s)")
+_AUX_WORD = re.compile(r"\b(?:were|are|was|is|been|being|got)\b")
 _GROUP_BEFORE = re.compile(rf"{_Q_NUM}(?:\s+{_NP_WORD}){{0,4}}\s*(?:,|,?\s+and)\s+$")
 _GROUP_AFTER = re.compile(rf"\s*(?:,|,?\s+and)\s+{_Q_NUM}(?P<np>(?:\s+{_NP_WORD}){{1,3}})")
 _AUX_AFTER = re.compile(r"\s+(?:were|are|was|is|have|has|had|got|remain|remained)\b")
@@ -70,7 +75,7 @@ VICTIM_WORDS = {
                  "refugees farmer farmers passenger passengers family families boy boys girl girls teenager "
                  "teenagers worker workers patients",
     "soldiers": "soldier soldiers troop troops personnel servicemen servicemembers marines army military",
-    "police": "police policeman policemen policewoman officers officer guards guard",
+    "police": "police policeman policemen policewoman officers officer guards guard security",
     "militants": "militant militants fighter fighters insurgent insurgents rebel rebels gunmen gunman attackers "
                  "bandit bandits jihadist jihadists terrorists vigilante vigilantes militiamen volunteers assailants",
     "protesters": "protester protesters demonstrator demonstrators",
@@ -98,6 +103,10 @@ class Count:
 
 def parse_number(words: str) -> tuple[int | None, int | None, int | None]:
     """(value, low, high) of a number written in digits or words: "23", "twenty-three", "dozens"."""
+    span = _RANGE.fullmatch(words.strip())
+    if span:  # "5-6 people": the lower as the count, both as the range (UCDP's low and high)
+        low, high = sorted((int(span.group(1)), int(span.group(2))))
+        return low, low, high
     w = " ".join(words.lower().replace("-", " ").split())
     if w in VAGUE:
         return VAGUE[w]
@@ -122,7 +131,7 @@ def _bounds(qualifier: str, value: int | None, low: int | None, high: int | None
     q = " ".join(qualifier.lower().split())
     if value is None:
         return value, low, high
-    if q in ("at least", "more than", "over", "another", "some"):
+    if q in ("at least", "more than", "over", "another", "at least another", "some"):
         return value, value, None
     if q in ("up to", "as many as", "fewer than", "less than", "at most"):
         return value, None, value
@@ -150,6 +159,8 @@ def find_counts(text: str, start: int, end: int, low: str | None = None) -> list
         found.extend(Count(k, 0, 0, 0, m.start(), m.end(), original[m.start():m.end()]) for k in kinds)
         taken.append((m.start(), m.end()))
     for m in _PASSIVE.finditer(text, start, end):
+        if _VERB_TAKES_OBJECT.match(text, m.end()) and not _AUX_WORD.search(text, m.start("num"), m.start("verb")):
+            continue  # "two suicide bombers killed at least 35": who killed, not who died
         if free(m.start("num"), m.end("num")):
             _add_group(found, taken, text, m, start, original)
     for m in _ACTIVE.finditer(text, start, end):
@@ -173,7 +184,7 @@ def find_counts(text: str, start: int, end: int, low: str | None = None) -> list
 
 def _kind(verb: str) -> str:
     v = verb.lower()
-    return "wounded" if v.startswith(("wound", "injur", "hurt")) else "killed"
+    return "wounded" if v.startswith(("wound", "injur", "hurt", "hospital")) else "killed"
 
 
 def _victims(np: str) -> tuple[str, ...]:
@@ -210,7 +221,7 @@ def _add(found, taken, text, m, kind, original, revised=False, subset=None) -> C
     if subset is None:
         subset = bool(_SUBSET_BEFORE.search(text, max(0, s - 25), s))
     count = Count(kind, value, low, high, s, m.end(), original[s:m.end()].rstrip(), _victims(np), subset, revised,
-                  rejected, more=" ".join((m.group("qual") or "").lower().split()) == "another")
+                  rejected, more=(m.group("qual") or "").lower().rstrip().endswith("another"))
     found.append(count)
     taken.append((s, m.end()))
     return count

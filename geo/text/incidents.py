@@ -59,7 +59,8 @@ _LEXICON = {
         "overran overrun overruns recapture recaptures recaptured capture captures captured skirmish skirmishes",
         "",
         ["exchange of fire", "exchanges of fire", "exchanged fire", "cross-border fire", "gun battle",
-         "gun battles"]),
+         "gun battles", "regained control", "regained territory", "regain territory", "taken over", "took over",
+         "pushed out", "drove out", "driven out"]),
     "violence_against_civilians": (
         "massacre massacres massacred abduct abducts abducted abduction abductions kidnap kidnaps kidnapped "
         "kidnapping kidnappings execute executes executed execution executions lynch lynches lynched lynching "
@@ -70,12 +71,13 @@ _LEXICON = {
          "burned alive", "burnt alive"]),
     "protest": ("protest protests protesters protestors protested protesting demonstrate demonstrates "
                 "demonstration demonstrations demonstrators demonstrated demonstrating rally rallies rallied marched "
-                "marchers marching sit-in sit-ins", "", []),
+                "marchers marching sit-in sit-ins die-in", "",
+                ["tear gas", "teargas", "rubber bullets", "water cannon"]),
     "riot": ("riot riots rioted rioting rioters mob mobs", "", []),
     "strategic_development": (
         "ceasefire cease-fire truce talks negotiations discussions deadlock deadlocked stalemate accord agreement "
         "withdrew withdrawn withdrawal deployed deployment arrested arrests detained detains rounded defected "
-        "defection looted looting looters cache stash defused confiscated reinforced reinforcements",
+        "defection looted looting looters cache stash defused confiscated reinforced reinforcements surrendered",
         "seized",
         ["border closure", "border closures", "closed the border", "set up", "took control", "taken control",
          "seized control", "pulled out", "pulled back", "prisoner swap", "prisoner exchange", "in exchange for",
@@ -124,7 +126,8 @@ _BACKGROUND = re.compile(r"\b(?:in|over|during|throughout)\s+(?:recent|the\s+pas
                          r"\bfor\s+(?:more\s+than\s+|over\s+|nearly\s+)?(?:a|two|three|several)\s+(?:decades?|years)\b")
 _BETWEEN = re.compile(r"\bbetween\b")
 _VIOLENT_DEMONSTRATORS = re.compile(r"\b(?:violent|violently|violence|clashing|scuffles?|scuffled|aggressive|"
-                                    r"turned\s+ugly)\b|\b(?:threw|throwing|hurled|hurling|pelted|pelting)\s+(?:\w+\s+)?(?:stones|rocks|"
+                                    r"turned\s+ugly)\b|"
+                                    r"\b(?:threw|throwing|hurled|hurling|pelted|pelting)\s+(?:\w+\s+)?(?:stones|rocks|"
                                     r"bricks|molotov|petrol\s+bombs|bottles)|\b(?:torched|vandali[sz]ed|ransacked|"
                                     r"stormed|breached|set\s+(?:fire|ablaze)|burning\s+tyres|burning\s+tires|"
                                     r"barricades?)\b")
@@ -134,6 +137,8 @@ _GENERIC = re.compile(r"\b(?:are|is|remain|remains)\s+(?:\w+\s+)?(?:common|commo
                       r"kill|kills|clash|clashes)\b")
 _NOT_FIRED = re.compile(r"\s+(?:tests?|testing|launch(?:es)?|programs?|programmes?|technology|defen[cs]es?|"
                         r"systems?|sales?|deals?)\b")
+_WEAPONS_FOUND = re.compile(r"\b(?:found|discovered|seized|confiscated|recovered|intercepted|defused|cleared|"
+                            r"uncovered|cache|caches|stash|haul|displayed?|smuggl\w*)\b")
 _BLAST_WORDS = frozenset("explosion explosions explode explodes exploded exploding blast blasts".split())
 # Accidents and disasters are no political violence (ACLED codes neither): a gas blast, a plane crash.
 _ACCIDENT = re.compile(r"\b(?:accident|accidental|accidentally|crash|crashed|gas\s+leak|gas\s+cylinder|industrial|"
@@ -235,9 +240,11 @@ _VOCABULARY = (_TRIGGER_KEYS | _CASUALTY_WORDS | _DISPUTE_WORDS | _DATE_WORDS | 
                | _GROUP_WORDS | _FORCE_WORDS | _AGENT_WORDS | _BREAK_WORDS)
 _PASSIVE_AUX = re.compile(r"\b(?:are|is|was|were|been|be|being)\s+$", re.IGNORECASE)
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
-_SOURCE_WORDS = frozenset("witnesses officials residents police sources medics doctors activists journalists "
-                          "paramedics rescuers ministry army military government authorities spokesman "
-                          "spokeswoman governor mayor".split())
+_SOURCE_WORDS = frozenset("witnesses officials official residents police sources source medics doctors activists "
+                          "journalists paramedics rescuers ministry army military government authorities spokesman "
+                          "spokeswoman spokesperson governor mayor".split())
+_SAID_AFTER = re.compile(r"(?:\s+(?:on|late|early)\s+\w+)?,?\s+(?:said|says|told|tell|reported|report|confirmed|"
+                         r"stated|announced|added)\b")
 _PRONOUNS = frozenset("he she it they we i who which this that there one".split())
 
 
@@ -403,9 +410,33 @@ def extract_incidents(doc: Document, gazetteer: Gazetteer | None = None,
     sentences = split_sentences(text)
     candidates = _candidates(doc, sentences, published, tolls)
     incidents = _assemble(candidates, doc, published, gazetteer)
+    if any(not inc.point for inc in incidents):
+        _place_from_next_sentences(incidents, doc, sentences)
     for inc in incidents:
         inc.sources = [doc.article.id]
     return incidents
+
+
+def _place_from_next_sentences(incidents: list[Incident], doc: Document, sentences: list[Sentence]) -> None:
+    """A violent incident its own sentences do not place is often placed by the next one ("... killed
+    in northern Kenya. The attack on a school in Lokichogio ..."): the most specific place of the next
+    two sentences, in the incident's country, not an agent's."""
+    low = lower_same_length(doc.text)
+    starts = [s.start for s in sentences]
+    places = [p for p in doc.places if p.place is not None]
+    place_starts = [p.mention.start for p in places]
+    for inc in incidents:
+        if inc.point or inc.event_type not in VIOLENT:
+            continue
+        si = bisect.bisect_right(starts, inc.sentences[-1].start)
+        if si >= len(sentences):
+            continue
+        last = sentences[min(si + 1, len(sentences) - 1)]
+        span = Span(sentences[si].start, last.end, doc.text[sentences[si].start:last.end])
+        near = places[bisect.bisect_left(place_starts, span.start):bisect.bisect_left(place_starts, span.end)]
+        place, precision = _place(doc, low, span, span.start, span.end, span.start, near)
+        if place is not None and place.has_point and (inc.country is None or place.country == inc.country):
+            inc.place, inc.geo_precision = place, precision
 
 
 # -- candidates ----------------------------------------------------------------------------------
@@ -558,7 +589,8 @@ def _is_heading(text: str, sent: Sentence) -> bool:
     whole_line = (sent.start == 0 or text[sent.start - 1] == "\n") and text.startswith("\n", sent.end) \
         or sent.end == len(text)
     alone = not text[:sent.start].strip() and not text[sent.end:].strip()  # the whole text heads nothing
-    return whole_line and not alone and text[sent.end - 1] not in ".!?'\"\u2019\u201d" and text.count(" ", sent.start, sent.end) < 15
+    return whole_line and not alone and text[sent.end - 1] not in ".!?'\"\u2019\u201d" \
+        and text.count(" ", sent.start, sent.end) < 15
 
 
 def _segments(low: str, sent: Sentence, triggers: list[_Trigger], vocabulary: frozenset[str]):
@@ -588,6 +620,10 @@ def _event_type(triggers: list[_Trigger], counts: list[Count], low: str, start: 
         # ACLED: demonstrators who clash, burn, vandalise or storm make it a violent demonstration, a riot
         violent = "riot" in types or "battle" in types or _VIOLENT_DEMONSTRATORS.search(low, start, end)
         return "riot" if violent else "protest"
+    if "explosion_remote_violence" in types and not counts and types <= {"explosion_remote_violence",
+                                                                          "strategic_development"} \
+            and _WEAPONS_FOUND.search(low, start, end):
+        return "strategic_development"  # grenades found, mines cleared: weapons kept from use (ACLED)
     strong = {t.event_type for t in triggers if not t.weak}
     for event_type in ("explosion_remote_violence", "battle", "violence_against_civilians"):
         if event_type in strong:
@@ -672,7 +708,7 @@ def _place(doc: Document, low: str, sentence: Span, start: int, end: int, anchor
         if m.start < max(start, floor) or m.end > end or m.role == "demonym":
             continue
         before = _words_before(low, m.start)
-        if _is_agent(before) or _ORG_AFTER.match(text, m.end):
+        if _is_agent(before) or _ORG_AFTER.match(text, m.end) or _where_a_source_speaks(before, low, m.end):
             continue
         kind = rp.place.kind
         if kind == "country":
@@ -706,6 +742,12 @@ def _words_before(low: str, at: int, floor: int = 0, width: int = 60) -> list[st
     """The words in the `width` characters before a position (not before `floor`), nearest first,
     without their punctuation."""
     return [w.strip(".,;:'\"()\u2019\u201c\u201d") for w in reversed(low[max(floor, at - width):at].split())]
+
+
+def _where_a_source_speaks(before: list[str], low: str, end: int) -> bool:
+    """"officials in Kyiv said", "a spokesman in Kabul told": where the news is told, not where it happened."""
+    return len(before) >= 2 and before[0] in ("in", "from", "at") and \
+        any(w in _SOURCE_WORDS for w in before[1:4]) and bool(_SAID_AFTER.match(low, end))
 
 
 def _is_agent(before: list[str]) -> bool:
@@ -932,7 +974,8 @@ def _capitals(gazetteer: Gazetteer) -> dict[str, int]:
     """Country code -> the gazetteer index of its capital (the most populous entry flagged capital)."""
     rows = gazetteer.places
     found: dict[str, int] = {}
-    for i in sorted(map(int, np.flatnonzero(np.asarray(rows["capital"]) == 1)), key=lambda i: -int(rows[i]["population"])):
+    flagged = map(int, np.flatnonzero(np.asarray(rows["capital"]) == 1))
+    for i in sorted(flagged, key=lambda i: -int(rows[i]["population"])):
         found.setdefault(gazetteer.countries[int(rows[i]["country"])], i)
     return found
 

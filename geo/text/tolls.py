@@ -225,8 +225,8 @@ def read_counts(text: str, start: int, end: int, low: str, model: TollModel | No
     out: list[Count] = []
     for rc in rule_counts:
         inside = [probs for c, probs in scored if rc.start <= c.num_start < rc.end]
-        if not inside or rc.value == 0:
-            out.append(rc)  # "no one was hurt", "dozens": words the rules read exactly
+        if not inside or rc.value == 0 or rc.revised:
+            out.append(rc)  # "no one was hurt", "dozens", "the toll rose to 12": what the rules read exactly
             continue
         probs = max(inside, key=lambda p: max(p[0], p[1]))
         other = "wounded" if rc.kind == "killed" else "killed"
@@ -243,7 +243,10 @@ def read_counts(text: str, start: int, end: int, low: str, model: TollModel | No
     ruled = {k.kind for k in out}
     lone = ("article", "singular")
     stated = ruled | {kind for c, kind in fresh if c.form not in lone}
-    fresh = [(c, kind) for c, kind in fresh if kind not in (stated if c.form in lone else ruled)]
+    grouped = {id(c) for (c, kind), (d, other) in zip(fresh, fresh[1:])  # "a judge and seven relatives"
+               if kind == other and c.form == "article" and _JOIN.match(low[c.end:d.start])}
+    fresh = [(c, kind) for c, kind in fresh
+             if kind not in (stated if c.form in lone and id(c) not in grouped else ruled)]
     fresh = [(c, kind) for n, (c, kind) in enumerate(fresh)  # "a reporter was killed": one person, said once
              if not (c.form == "singular" and any(d.form == "article" and k == kind for d, k in fresh[:n]))]
     out.extend(_groups(fresh, text, low))
