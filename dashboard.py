@@ -14,8 +14,9 @@ from streamlit_folium import st_folium
 
 from geo.app.areas import Area, add_draw_control, area_layer, country_outlines, in_provinces, provinces, within
 from geo.app.change import default_week_end, weekly_change
-from geo.app.mapping import (EVENT_LABELS, Layers, MapView, base_map, basemap_labels, counts_by_type, group_at,
+from geo.app.mapping import (EVENT_LABELS, Layers, MapView, base_map, basemap_labels, counts_by_type,
                              incident_layers, place_groups, view_of)
+from geo.app.selection import click_choice, source_stating, still_in_view, table_choice
 from geo.app.timeplay import in_period, periods, timeline, timeline_chart
 from geo.app.urls import read_query, write_query
 from geo.app.views import (audit_view, build_sample_store, count_words, country_choice, country_codes, country_name,
@@ -209,18 +210,16 @@ frame = in_provinces(placed, tuple(chosen_provinces))
 # -- the chosen incidents: ids, kept while they are in view, cleared (and said so) when filtered out ----------
 view_key = hashlib.sha1(repr((store_filters, area, outline, chosen_provinces)).encode()).hexdigest()[:10]
 table_key = f"incident_table_{view_key}"  # a new table per view: a row number never outlives its rows
-table_rows = ((st.session_state.get(table_key) or {}).get("selection") or {}).get("rows") or []
-if table_rows and table_rows[0] < len(frame) and st.session_state.get("table_pick") != (table_key, table_rows[0]):
-    st.session_state["table_pick"] = (table_key, table_rows[0])
-    st.session_state["selected"] = [frame["incident_id"].iat[table_rows[0]]]
+table_pick = table_choice(frame, ((st.session_state.get(table_key) or {}).get("selection") or {}).get("rows") or [])
+if table_pick and st.session_state.get("table_pick") != (table_key, table_pick):  # a row newly selected
+    st.session_state["table_pick"] = (table_key, table_pick)
+    st.session_state["selected"] = [table_pick]
 map_click = (st.session_state.get("map") or {}).get("last_object_clicked")
 if map_click and map_click != st.session_state.get("handled_click"):  # a click seen before the map is drawn
     st.session_state["handled_click"] = map_click
-    hit = group_at(place_groups(frame), map_click["lat"], map_click["lng"])
-    st.session_state["selected"] = list(hit.incident_ids) if hit is not None else []
-in_view = set(frame["incident_id"])
-selected = [i for i in st.session_state["selected"] if i in in_view]
-if st.session_state["selected"] and not selected:
+    st.session_state["selected"] = click_choice(place_groups(frame), map_click)
+selected, dropped = still_in_view(st.session_state["selected"], frame)
+if dropped:
     st.info("The incident you chose is outside the current filters, so it is no longer selected.")
 st.session_state["selected"] = selected
 
@@ -274,12 +273,9 @@ tabs = dict(zip(names, st.tabs(names, key="tab", bind="query-params", on_change=
 
 def open_article(incident_id: str, evidence: str) -> None:
     """From a card to the article that states its evidence, scrolled to it."""
-    sources = store.sources([incident_id])
-    stating = sources[sources["evidence"] == evidence]
-    chosen = stating if not stating.empty else sources
-    if not chosen.empty:
-        st.session_state.update(article_choice=chosen["article_key"].iat[0], tab="Articles",
-                                article_focus=chosen["evidence"].iat[0])
+    source = source_stating(store.sources([incident_id]), evidence)
+    if source is not None:
+        st.session_state.update(article_choice=source["article_key"], tab="Articles", article_focus=source["evidence"])
 
 
 def show_cards(ids: list[str], where: str) -> None:
@@ -338,8 +334,7 @@ def map_tab(timing) -> None:
     click = (out or {}).get("last_object_clicked")
     if click and click != st.session_state.get("handled_click"):
         st.session_state["handled_click"] = click
-        hit = group_at(groups, click["lat"], click["lng"])
-        selected[:] = list(hit.incident_ids) if hit is not None else []
+        selected[:] = click_choice(groups, click)
         st.session_state["selected"] = list(selected)
     drawing = (out or {}).get("last_active_drawing")
     if drawing and drawing != st.session_state.get("handled_drawing"):

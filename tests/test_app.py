@@ -99,3 +99,15 @@ def test_words_for_dates_ranges_and_the_audit_log():
     view = audit_view(log, AF)
     assert view.entry.tolist() == [2, 1] and view.incident.iloc[0] == "Battle in Pa, 3 Nov 2025"
     assert view.after.tolist() == ["Riot", "GeoNames entry 2"] and view.changed.tolist() == ["event type", "gazetteer entry"]
+
+
+def test_a_choice_is_an_incident_id_kept_while_in_view():
+    from geo.app.selection import click_choice, source_stating, still_in_view, table_choice
+    assert table_choice(AF, [1]) == "b" and table_choice(AF, [9]) is None and table_choice(AF, []) is None
+    assert sorted(click_choice(place_groups(AF), {"lat": 34.5, "lng": 69.2})) == ["b", "c"]
+    assert click_choice(place_groups(AF), None) == []
+    assert still_in_view(["b"], AF[AF.country == "AF"]) == (["b"], False)
+    assert still_in_view(["b"], AF[AF.country == "UA"]) == ([], True)
+    sources = pd.DataFrame({"article_key": ["k1", "k2"], "evidence": ["Talks stalled.", "Four were killed."]})
+    assert source_stating(sources, "Four were killed.")["article_key"] == "k2"
+    assert source_stating(sources, "other")["article_key"] == "k1" and source_stating(sources.iloc[:0], "x") is None
