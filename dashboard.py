@@ -14,7 +14,7 @@ from streamlit_folium import st_folium
 
 from geo.app.areas import Area, add_draw_control, area_layer, country_outlines, in_provinces, provinces, within
 from geo.app.change import default_week_end, weekly_change
-from geo.app.mapping import (EVENT_LABELS, Layers, MapView, base_map, basemap_labels, counts_by_type,
+from geo.app.mapping import (EVENT_LABELS, Layers, MapView, base_map, basemap_labels, change_layer, counts_by_type,
                              incident_layers, place_groups, view_of)
 from geo.app.selection import click_choice, source_stating, still_in_view, table_choice
 from geo.app.timeplay import in_period, periods, timeline, timeline_chart
@@ -457,8 +457,15 @@ with tabs["Change"]:  # the tabs below are computed only when open; the map stay
         week_end = right.date_input("Week ending", value=week_end, key="change_end")
         st.caption(f"Incidents from {week_end - timedelta(days=6):%d %b} to {week_end:%d %b %Y} against the weekly "
                    "average of the four weeks before; rising first.")
-        st.dataframe(weekly_change(frame, week_end, "province" if by == "province" else "grid"), hide_index=True,
-                     width="stretch")
+        change = weekly_change(frame, week_end, "province" if by == "province" else "grid")
+        st.caption("On the map: " + " · ".join(f"{trend} {color_name}" for trend, color_name in (
+            ("rising 25 % or more", "dark red"), ("new", "purple"), ("up 10-25 %", "orange"),
+            ("about the same", "grey"), ("falling", "blue"))) + "; circle size: this week's incidents.")
+        st_folium(base_map(view_of(place_groups(frame)), online_tiles=online, labels=map_labels(), legend=False),
+                  key="change_map",
+                  height=420, use_container_width=True, feature_group_to_add=[change_layer(change)],
+                  returned_objects=[])
+        st.dataframe(change.drop(columns=["lat", "lon", "trend"]), hide_index=True, width="stretch")
 
 with tabs["Articles"]:
     listing = store.articles() if tabs["Articles"].open is not False else None

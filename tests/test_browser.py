@@ -283,6 +283,11 @@ def test_the_change_tab_lists_where_violence_rises(server, page):
     grid = page.locator("[data-testid='stDataFrame']:visible").first
     grid.wait_for(timeout=60_000)
     page.get_by_text("Per", exact=True).wait_for()
+    change_map = page.locator(MAP).last.element_handle().content_frame()
+    change_map.wait_for_function(f"() => {{ const m = ({FIND_MAP})(); if (!m) return false; let n = 0; "
+                                 "m.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n > 5; }",
+                                 timeout=60_000)
+    assert change_map.locator(".geo-legend").count() == 0  # the incident legend does not belong here
     assert page.locator("[data-testid='stException']").count() == 0
 
 

@@ -306,3 +306,16 @@ def test_the_page_config_hides_deploy_caps_uploads_and_does_not_watch_the_venv()
     assert config["client"]["toolbarMode"] == "viewer"
     assert config["server"]["maxUploadSize"] == 50
     assert config["server"]["fileWatcherType"] == "none"
+
+
+def test_the_change_tab_maps_and_lists_the_trend(app):
+    at = app()
+    at.query_params["tab"] = "Change"
+    at.run()
+    assert not at.exception
+    *_, change_map = [n for n in at.get("component_instance") if "st_folium" in n.proto.component_name]
+    layer = json.loads(change_map.proto.json_args)["feature_group"]
+    assert "new this week" in layer and "#7a0177" in layer  # the provinces with incidents only this week
+    table = at.dataframe[-1].value
+    assert list(table.columns) == ["area", "this_week", "weekly_average_before", "change"]
+    assert table.change.iloc[0] == "new this week"

@@ -12,8 +12,9 @@ WEEKS_BEFORE = 4
 
 def weekly_change(frame: pd.DataFrame, last_day: date, by: str = "province", cell_degrees: float = 1.0) -> pd.DataFrame:
     """Per area (a province: country and first-level division; or a grid cell of `cell_degrees`): the
-    incidents of the week ending `last_day`, the weekly average of the four weeks before, and the
-    change, rising first. Areas with nothing in either span are left out."""
+    incidents of the week ending `last_day`, the weekly average of the four weeks before, the change
+    (and its `trend`: rising, new, same, falling), rising first, and where to draw it (`lat`, `lon`: the
+    middle of its placed incidents). Areas with nothing in either span are left out."""
     day = frame["date"].dt.normalize()
     end = pd.Timestamp(last_day)
     week_start = end - pd.Timedelta(days=6)
@@ -30,11 +31,15 @@ def weekly_change(frame: pd.DataFrame, last_day: date, by: str = "province", cel
         lon = np.floor(frame.geometry.x.where(located) / cell_degrees) * cell_degrees
         area = np.where(located, [f"{a:g}°, {o:g}° cell" for a, o in zip(lat.fillna(0), lon.fillna(0))], "")
     table = pd.DataFrame({"area": area, "this_week": recent.fillna(False).astype(int),
-                          "before": before.fillna(False).astype(int)})
+                          "before": before.fillna(False).astype(int),
+                          "lat": frame.geometry.y.where(frame.geometry.notna()).to_numpy(),
+                          "lon": frame.geometry.x.where(frame.geometry.notna()).to_numpy()})
     table = table[(table.area != "") & ((table.this_week + table.before) > 0)]
-    out = table.groupby("area", as_index=False).sum()
+    out = table.groupby("area", as_index=False).agg(this_week=("this_week", "sum"), before=("before", "sum"),
+                                                    lat=("lat", "mean"), lon=("lon", "mean"))
     out["weekly_average_before"] = (out.pop("before") / WEEKS_BEFORE).round(2)
     out["change"] = [_change(now, then) for now, then in zip(out.this_week, out.weekly_average_before)]
+    out["trend"] = [_trend(now, then) for now, then in zip(out.this_week, out.weekly_average_before)]
     out["rise"] = out.this_week - out.weekly_average_before
     return out.sort_values(["rise", "this_week"], ascending=False).drop(columns="rise").reset_index(drop=True)
 
@@ -50,6 +55,13 @@ def _change(now: int, then: float) -> str:
     if ratio > -0.10:
         return "about the same"
     return f"down {-ratio:.0%}"
+
+
+def _trend(now: int, then: float) -> str:
+    if then == 0:
+        return "new"
+    ratio = (now - then) / then
+    return "rising" if ratio >= 0.25 else "up" if ratio >= 0.10 else "same" if ratio > -0.10 else "falling"
 
 
 def default_week_end(frame: pd.DataFrame) -> date | None:

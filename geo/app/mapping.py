@@ -251,7 +251,7 @@ def view_of(groups: pd.DataFrame, area=None) -> MapView:
 
 
 def base_map(view: MapView | None = None, online_tiles: bool = False, labels: list | None = None,
-             height: int = 560) -> folium.Map:
+             height: int = 560, legend: bool = True) -> folium.Map:
     """The map without incidents: outlines (or tiles), names, legend, scale. The incidents come as
     `incident_layers`, which st_folium swaps without redrawing this (so playback keeps the user's zoom)."""
     view = view or MapView()
@@ -267,7 +267,8 @@ def base_map(view: MapView | None = None, online_tiles: bool = False, labels: li
     m.add_child(_LabelZoom())
     if labels:
         m.add_child(_Labels(labels))
-    m.add_child(_Legend())
+    if legend:
+        m.add_child(_Legend())
     if view.center is None and view.bounds is not None:
         south, west, north, east = view.bounds
         m.fit_bounds([[south, west], [north, east]], max_zoom=7, padding=(20, 20))
@@ -408,3 +409,21 @@ def group_at(groups: pd.DataFrame, lat: float, lon: float) -> pd.Series | None:
 
 def counts_by_type(frame: pd.DataFrame) -> dict[str, int]:
     return {str(k): int(v) for k, v in frame["event_type"].astype(str).value_counts().items()}
+
+
+TREND_COLORS = {"rising": "#b30000", "new": "#7a0177", "up": "#e34a33", "same": "#8c8c8c", "falling": "#2c7fb8"}
+
+
+def change_layer(change: pd.DataFrame) -> folium.FeatureGroup:
+    """The change view on the map: a circle per province or grid cell with placed incidents, sized by this
+    week's incidents and coloured by the trend (`change.weekly_change`)."""
+    layer = folium.FeatureGroup(name="Change")
+    placed = change[change.lat.notna()]
+    trends = list(TREND_COLORS)
+    rows = [[lat, lon, round(min(30.0, 5 + 3 * math.sqrt(n)), 1), trends.index(t),
+             html.escape(f"{area}: {n} this week, {before:g} a week before ({words})")]
+            for lat, lon, n, t, area, before, words in zip(placed.lat.tolist(), placed.lon.tolist(),
+                                                          placed.this_week.tolist(), placed.trend, placed.area,
+                                                          placed.weekly_average_before.tolist(), placed.change)]
+    layer.add_child(_Circles(rows, list(TREND_COLORS.values()), opacity=0.6))
+    return layer
