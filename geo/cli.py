@@ -247,7 +247,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .evaluate import cross_validate_tolls, default_eval_dir, score_with_shared
+    from .evaluate import cross_validate_tolls, default_eval_dir, score_with_shared, toll_scores
     from .learn.tolls import MODEL_PATH, fit, labelled_candidates, read_labelled, read_wad, save, write_card
     eval_dir = default_eval_dir().parent
     wad = Path(args.wad) if args.wad else eval_dir / "wad" / "dev.jsonl"
@@ -262,7 +262,12 @@ def cmd_train(args) -> int:
         cv = cross_validate_tolls(ledes, args.cv, eval_dir, args.c)
         rules = score_with_shared(eval_dir, "wad", wad, _extract_rules_only(ledes))
         print(f"{args.cv}-fold cross-validation on WAD: {json.dumps(cv)}")
-    write_card(MODEL_PATH.with_suffix(".md"), ledes, used, args.c, cv, rules, args.cv)
+    heldout = None
+    if Path(args.heldout).is_file():  # labelled ledes never trained on, from another source than WAD
+        from .pipeline import default_pipeline
+        heldout = toll_scores(default_pipeline(), read_labelled(Path(args.heldout)))
+        print(f"held out ({args.heldout}): {json.dumps(heldout)}")
+    write_card(MODEL_PATH.with_suffix(".md"), ledes, used, args.c, cv, rules, args.cv, heldout)
     return 0
 
 
@@ -417,6 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wad", help="WAD ledes (default ../shared/eval/wad/dev.jsonl)")
     p.add_argument("--labels", default=str(Path(__file__).resolve().parents[1] / "data" / "training" / "tolls.jsonl"),
                    help="ledes labelled in this repository, with their sources")
+    p.add_argument("--heldout", default=str(Path(__file__).resolve().parents[1] / "data" / "heldout" /
+                                            "wikinews_tolls.jsonl"),
+                   help="labelled ledes never trained on, scored with the new model (default: Wikinews ledes)")
     p.add_argument("--c", type=float, default=0.3, help="inverse regularisation strength")
     p.add_argument("--cv", type=int, default=5, help="folds of cross-validation (0: none)")
     p.set_defaults(func=cmd_train)

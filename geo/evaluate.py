@@ -280,3 +280,23 @@ def cross_validate_tolls(ledes: list, k: int, eval_dir: Path, c: float = 1.0) ->
 def _day(text: str | None):
     from datetime import date as _date
     return _date.fromisoformat(text) if text else None
+
+
+def toll_scores(pipeline: Pipeline, ledes: list) -> dict:
+    """Killed and wounded exact over labelled ledes (`geo.learn.tolls.Lede`), counted as WAD counts a
+    lede: the sum over its violent incidents of the best figure (else the "at least" one)."""
+    from .text.incidents import VIOLENT
+
+    def total(incidents: list, kind: str) -> int:
+        return sum((getattr(i, kind) if getattr(i, kind) is not None else getattr(i, kind + "_low")) or 0
+                   for i in incidents if i.event_type in VIOLENT)
+
+    killed = wounded = wounded_n = 0
+    for x in ledes:
+        incidents = pipeline(Article(x.id, x.text, published=_day(x.published))).incidents
+        killed += total(incidents, "killed") == x.killed
+        if x.wounded is not None:
+            wounded_n += 1
+            wounded += total(incidents, "wounded") == x.wounded
+    return {"ledes": len(ledes), "killed_exact": round(killed / len(ledes), 3) if ledes else None,
+            "wounded_exact": round(wounded / wounded_n, 3) if wounded_n else None}

@@ -1,3 +1,5 @@
+import pytest
+
 import geo.places.gazetteer as gz
 
 
@@ -41,3 +43,30 @@ def test_places_carry_geonames_records(gazetteer):
 def test_regions_news_names(gazetteer):
     for name in ["Gaza Strip", "West Bank", "Donbas", "Sahel", "Middle East", "Chaman border crossing"]:
         assert gazetteer.search(name), name
+
+
+@pytest.mark.parametrize("query, geonameid", [
+    ("Deir Ezzor", 170794), ("Deir ez-Zor", 170794), ("Edlib", 169389), ("Jisr Al-Shughur", 169023),
+    ("Ayn Issa", 172134), ("Spin Buldak", 1123906), ("Qameshly", 173377), ("Tabaqa", 172374),
+])
+def test_search_finds_a_place_under_any_spelling(gazetteer, query, geonameid):
+    found = gazetteer.search(query, limit=10)
+    assert geonameid in [p.geonameid for p in found], [(p.name, p.country) for p in found]
+    place = next(p for p in found if p.geonameid == geonameid)
+    assert place.country in ("SY", "AF") and place.admin1 and place.lat and place.lon
+
+
+def test_search_lists_the_name_as_written_before_its_variants(gazetteer):
+    found = gazetteer.search("Mansoura", limit=20)
+    assert found[0].country == "EG"  # "Mansoura" as GeoNames writes it
+    assert any(p.country == "SY" for p in found)  # Al Manşūrah, Syria, a spelling variant
+
+
+def test_regions_conflict_news_names(gazetteer):
+    ghouta = gazetteer.search("Eastern Ghouta")[0]
+    assert ghouta.country == "SY" and abs(ghouta.lat - 33.5) < 0.2
+
+
+def test_places_newer_than_cities500_are_indexed(gazetteer):
+    bagram = gazetteer.search("Bagram")[0]
+    assert (bagram.geonameid, bagram.country, bagram.admin1) == (1147513, "AF", "Parwān")

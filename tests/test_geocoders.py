@@ -52,3 +52,24 @@ def test_online_answers_are_cached_on_disk(tmp_path):
     assert CountingGeocoder.calls == 1
     assert (again.latitude, again.longitude) == (first.latitude, first.longitude)
     assert again.raw["country"] == "QA"
+
+
+def test_variant_spellings_geocode_with_their_candidates():
+    g = OfflineGazetteer()
+    for query, name in [("Deir Ezzor", "Deir ez-Zor"), ("Edlib", "Idlib"), ("Jisr Al-Shughur", "Jisr ash Shughūr")]:
+        found = g.geocode(query, exactly_one=False, limit=5)
+        place = next(loc.raw for loc in found if loc.raw["name"] == name and loc.raw["kind"] == "city")
+        assert place["country"] == "SY" and place["admin1"] and place["population"] > 0 and place["geonameid"]
+
+
+def test_geocode_command_lists_candidates_with_country_province_and_population():
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    r = subprocess.run([sys.executable, "-m", "geo", "geocode", "Deir", "Ezzor"], capture_output=True, text=True,
+                       cwd=ROOT, timeout=300)
+    rows = [json.loads(line)["raw"] for line in r.stdout.splitlines()]
+    assert r.returncode == 0 and len(rows) >= 2
+    assert all(row["country"] == "SY" and row["admin1"] == "Dayr az Zawr" and row["population"] > 0 for row in rows)

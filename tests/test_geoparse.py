@@ -113,3 +113,45 @@ def test_json_contract(parse):
     assert list(j) == ["start", "end", "text", "name", "geonameid", "country", "admin1", "lat", "lon", "kind",
                        "score"]
     assert j["country"] == "UA" and isinstance(j["lat"], float) and isinstance(j["geonameid"], int)
+
+
+@pytest.mark.parametrize("text, mention, geonameid", [
+    ("The regime forces shelled Deir Ezzor city on Monday.", "Deir Ezzor", 170794),
+    ("Warplanes struck towns in the Edlib countryside, Syria.", "Edlib", 169387),
+    ("Casualties in shelling on Jisr Al-Shughur city and in Aleppo's countryside.", "Jisr Al-Shughur", 169023),
+    ("Kurdish forces withdrew from Ayn Issa, north of Raqqa, Syria.", "Ayn Issa", 172134),
+    ("Clashes continue in al-Tabaqa city in the western countryside of al-Raqqa.", "Tabaqa", 172374),
+    ("A man from the city of Al-Raqqah was executed.", "Al-Raqqah", 172955),
+    ("Calm in Qameshly as the truce holds, Syrian activists said.", "Qameshly", 173377),
+])
+def test_variant_spellings_resolve_to_the_geonames_place(parse, text, mention, geonameid):
+    places = {p.mention.text: p.place for p in parse(text)}
+    assert mention in places, [(p.mention.text, p.place.name) for p in parse(text)]
+    assert places[mention].geonameid == geonameid, places[mention]
+
+
+def test_fragments_of_a_longer_name_are_not_resolved_alone(parse):
+    assert names(parse("NEW YORK (Reuters) - Stocks fell on Monday.")) == [("NEW YORK", "US")]
+    assert names(parse("Fighting in the Democratic Republic of the Congo killed 12.")) == [
+        ("Democratic Republic of the Congo", "CD")]
+    assert names(parse("Shelling hit Jisr al-Shughur on Monday.")) == [("Jisr al-Shughur", "SY")]
+    assert names(parse("Kurdish forces took Ayn Issa in Syria.")) == [("Ayn Issa", "SY"), ("Syria", "SY")]
+
+
+def test_a_spelling_match_needs_support_from_the_article(parse):
+    # Names that only sound like a place somewhere far from the story stay off the map.
+    assert names(parse("Police said Mauro Durr and Rodef Sajed were arrested in Ohio.")) == [("Ohio", "US")]
+    assert names(parse("A suicide bomber struck a crowded gathering of Shiite Muslims in Kabul.")) == [("Kabul", "AF")]
+    # A match on consonants only ("Sarqeb" for Saraqib) stands in an article about Syria, with a cue.
+    assert names(parse("Sarqeb is a word in this sentence.")) == []
+    places = parse("Shelling hit the town of Sarqeb in Idlib province, Syria.")
+    assert [p.place.name for p in places if p.mention.text == "Sarqeb"] == ["Saraqib"]
+
+
+def test_namesakes_near_the_other_places_win(parse):
+    places = parse("The Dublin council met in Ohio; Dublin police said the road reopened.")
+    assert {p.place.country for p in places if p.mention.text == "Dublin"} == {"US"}
+    athens = parse("Athens, Georgia police said a man died.")[0]
+    assert (athens.place.country, athens.place.admin1) == ("US", "Georgia")
+    london = parse("LONDON, Ontario - A man died after a crash near Sarnia.")[0]
+    assert london.place.country == "CA"

@@ -111,3 +111,9 @@ def test_corrections_are_exported_as_labelled_examples_for_the_next_training(sto
     assert "Mogadishu" in example["text"]
     lede = read_labelled(out)[0]
     assert lede.killed == 9 and labelled_candidates(lede) is None  # 9 is no number of the text: nothing to learn
+
+
+def test_a_named_victim_is_one_death(incidents):
+    inc = only(incidents("United States forces killed Qasem Soleimani, head of Iran's Quds Force, in an airstrike "
+                         "near Baghdad airport on Friday."))
+    assert inc.killed == 1

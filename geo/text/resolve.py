@@ -8,29 +8,39 @@ meaning within an article.
 """
 from __future__ import annotations
 
-from collections import Counter
 
 import numpy as np
 
 from .document import Document, Mention, ResolvedPlace
-from ..places.gazetteer import DEMONYM, KIND_CODE, PRIMARY, Gazetteer, importance
+from ..places.geodesy import km_matrix, unit_vectors
+from ..places.gazetteer import DEMONYM, FUZZY, KIND_CODE, PRIMARY, VARIANT, Gazetteer, importance
 from ..places.normalize import fold
+from ..places.transliterate import variant_key
 
 _COUNTRY = KIND_CODE["country"]
 _FEATURE_KINDS = {"admin1": (KIND_CODE["admin1"],), "admin2": (KIND_CODE["admin2"], KIND_CODE["city"]),
                   "city": (KIND_CODE["city"],)}
 ALTERNATIVES = 5
+# A spelling variant ("Deir Ezzor") stands without support when the name is long enough to be specific
+# or the place prominent; a consonant-skeleton match ("Tabaqa") only inside the article's country.
+SPECIFIC_VARIANT = 8
+PROMINENT = 5.0        # importance(): a city of about 100,000, a province
+SUPPORTING_SHARE = 0.2
+COHERENCE_TOP = 10    # readings of each name that lend and gain closeness
+COHERENCE_KM = 400.0
+NEEDS_COUNTRY, NEEDS_CUE = 1, 2  # the article's country; that and a cue around the mention
 
 
 class Resolver:
     """Pipeline component: fills `doc.places` from `doc.mentions`."""
 
     def __init__(self, gazetteer: Gazetteer, context_weight: float = 3.0, admin1_weight: float = 2.0,
-                 qualifier_weight: float = 6.0) -> None:
+                 qualifier_weight: float = 6.0, coherence_weight: float = 8.0) -> None:
         self.gaz = gazetteer
         self.context_weight = context_weight
         self.admin1_weight = admin1_weight
         self.qualifier_weight = qualifier_weight
+        self.coherence_weight = coherence_weight
         self._cache: dict[tuple, tuple] = {}
 
     def __call__(self, doc: Document) -> Document:
@@ -53,65 +63,126 @@ class Resolver:
         idx = np.fromiter((h.place for h in hits), dtype=np.int64, count=len(hits))
         rows = self.gaz.places[idx]
         flags = np.fromiter((h.flags for h in hits), dtype=np.int64, count=len(hits))
-        base = importance(rows) + 0.7 * ((flags & PRIMARY) > 0)
+        prior = importance(rows)
+        variant = (flags & VARIANT) > 0
+        fuzzy = (flags & FUZZY) > 0
+        base = prior + 0.7 * ((flags & PRIMARY) > 0) - 1.0 * variant - 2.0 * fuzzy
         if m.feature:
             base = base + 3.0 * np.isin(rows["kind"], _FEATURE_KINDS[m.feature])
-        return idx, rows, base
+        # What support each candidate needs: none for the name as written; for a spelling variant, none
+        # when the name is specific or the place prominent, else the article's country; for a skeleton
+        # match, the article's country and a cue around the mention ("in X", "X city").
+        length = len(variant_key(fold(m.text)))
+        standalone = (length >= SPECIFIC_VARIANT) | ((prior >= PROMINENT) & (length >= 6))
+        needs = np.where(fuzzy, NEEDS_CUE, np.where(variant & ~standalone, NEEDS_COUNTRY, 0))
+        return idx, rows, base, needs, unit_vectors(rows["lat"], rows["lon"])
 
     def resolve(self, mentions: list[Mention]) -> list[ResolvedPlace]:
         scored = [self._candidates(m) for m in mentions]
-        countries = self.gaz.countries
         # The article's countries: those it names, and those of names with one clear reading.
-        weight: Counter = Counter()
-        admin1_weight: Counter = Counter()
+        weight = np.zeros(len(self.gaz.countries))
+        admin1_weight = np.zeros(len(self.gaz.admin1s))
         seen: set[str] = set()
-        for m, (idx, rows, base) in zip(mentions, scored):
+        votes: dict[str, tuple[int, int, float]] = {}
+        for m, (idx, rows, base, needs, _) in zip(mentions, scored):
             # Each name counts once: twenty "Dublin"s must not outvote one "Ohio".
-            if m.text in seen:
+            if m.text in seen or (needs > 0).all():  # another spelling is no evidence of the country
                 continue
             seen.add(m.text)
             best = int(base.argmax())
             margin = base[best] - np.partition(base, -2)[-2] if len(base) > 1 else 10.0
             if margin > (3.0 if rows["kind"][best] == _COUNTRY else 1.5):
-                weight[int(rows["country"][best])] += 2.0 if rows["kind"][best] == _COUNTRY else 1.0
-                admin1_weight[int(rows["admin1"][best])] += 1.0
-        share = self._shares(weight, len(countries))
-        admin1_share = self._shares(admin1_weight, len(self.gaz.admin1s))
+                votes[m.text] = (int(rows["country"][best]), int(rows["admin1"][best]),
+                                 2.0 if rows["kind"][best] == _COUNTRY else 1.0)
+                weight[votes[m.text][0]] += votes[m.text][2]
+                admin1_weight[votes[m.text][1]] += 1.0
 
-        chosen: dict[str, tuple[int, float, list]] = {}
+        # Each name (or qualified mention) scored once: prominence, the article's countries and divisions,
+        # a qualifier; candidates the article does not support for their spelling are ruled out.
+        groups: dict[tuple, int] = {}
+        for k, m in enumerate(mentions):
+            groups.setdefault((fold(m.text), k if m.qualified_by is not None else -1), k)
+        scores: dict[int, np.ndarray] = {}
+        for k in groups.values():
+            m = mentions[k]
+            idx, rows, base, needs, _ = scored[k]
+            if len(idx) == 1 and not needs[0]:
+                scores[k] = base  # one reading, nothing to weigh
+                continue
+            # A name's own vote does not count for it: "Athens" must not outvote ", Georgia".
+            own = votes.get(m.text) if len(idx) > 1 else None
+            share = _shares(rows["country"], weight, own and (own[0], own[2]))
+            admin1_share = _shares(rows["admin1"], admin1_weight, own and (own[1], 1.0))
+            score = base + self.context_weight * np.sqrt(share) + self.admin1_weight * np.sqrt(admin1_share)
+            if m.qualified_by is not None:
+                score = score + self.qualifier_weight * self._qualified(rows, scored[m.qualified_by])
+            if needs.any():
+                country = (share >= SUPPORTING_SHARE) | (admin1_share > 0)
+                support = np.where(country, NEEDS_COUNTRY + int(m.cued or m.qualified_by is not None), 0)
+                score = np.where(support < needs, -np.inf, score)
+            if np.isfinite(score).any():  # else a name the article gives no reason to believe
+                scores[k] = score
+        if self.coherence_weight and len(scores) > 1:
+            self._add_coherence(mentions, scored, scores)
+
         out: list[ResolvedPlace] = []
-        for m, (idx, rows, base) in zip(mentions, scored):
-            name = fold(m.text)
-            if name in chosen and m.qualified_by is None:
-                best_i, p, alts = chosen[name]  # one sense per discourse
-            else:
-                score = (base + self.context_weight * np.sqrt(share[rows["country"]])
-                         + self.admin1_weight * np.sqrt(admin1_share[rows["admin1"]]))
-                if m.qualified_by is not None:
-                    score = score + self.qualifier_weight * self._qualified(rows, mentions[m.qualified_by],
-                                                                             scored[m.qualified_by])
-                order = np.argsort(-score)[:ALTERNATIVES + 1]
-                probs = np.exp(score[order] - score[order[0]])
-                probs = probs / np.exp(score - score[order[0]]).sum()
-                best_i = int(idx[order[0]])
-                p = float(probs[0])
-                alts = [(self.gaz.place(int(idx[o])), round(float(q), 3)) for o, q in zip(order[1:], probs[1:])]
-                chosen.setdefault(name, (best_i, p, alts))
-            out.append(ResolvedPlace(m, self.gaz.place(best_i), p, alts))
+        for k, m in enumerate(mentions):
+            g = groups[(fold(m.text), k if m.qualified_by is not None else -1)]
+            if g not in scores:
+                continue
+            idx, score = scored[g][0], scores[g]
+            order = np.argsort(-score)[:ALTERNATIVES + 1]
+            order = order[np.isfinite(score[order])]
+            probs = np.exp(score[order] - score[order[0]])
+            probs = probs / np.exp(score[np.isfinite(score)] - score[order[0]]).sum()
+            alts = [(self.gaz.place(int(idx[o])), round(float(q), 3)) for o, q in zip(order[1:], probs[1:])]
+            out.append(ResolvedPlace(m, self.gaz.place(int(idx[order[0]])), float(probs[0]), alts))
         return out
 
-    @staticmethod
-    def _shares(weight: Counter, size: int) -> np.ndarray:
-        total = sum(weight.values()) or 1.0
-        share = np.zeros(size)
-        for code, w in weight.items():
-            share[code] = w / total
-        share[0] = 0.0  # no country, no admin1: nothing to share
-        return share
+    def _add_coherence(self, mentions, scored, scores: dict[int, np.ndarray]) -> None:
+        """Spatial coherence: a reading near the likely readings of the article's other names gains
+        ("Dublin" beside "Ohio" is Dublin, Ohio). Each name's top readings, weighted by their probability,
+        lend every other name's top readings a closeness that falls by e every COHERENCE_KM km; one
+        distance matrix over all of them per article."""
+        groups, orders, points, weights, names = [], [], [], [], []
+        folded: dict[str, int] = {}
+        for k, score in scores.items():
+            order = np.argsort(-score)[:COHERENCE_TOP]
+            order = order[np.isfinite(score[order])]
+            p = np.exp(score[order] - score[order[0]])
+            groups.append(k)
+            orders.append(order)
+            points.append(scored[k][4][order])
+            weights.append(p / p.sum())
+            names.append(np.full(len(order), folded.setdefault(fold(mentions[k].text), len(folded))))
+        if len(folded) < 2:
+            return
+        name = np.concatenate(names)
+        other = name[:, None] != name[None, :]
+        closeness = np.exp(-km_matrix(np.concatenate(points), np.concatenate(points)) / COHERENCE_KM) * other
+        # Averaged over the other names: each lends at most 1.
+        bonus = closeness @ np.concatenate(weights) / (len(folded) - 1)
+        start = 0
+        for k, order in zip(groups, orders):
+            if len(order) > 1:
+                scores[k] = scores[k].copy()
+                scores[k][order] += self.coherence_weight * bonus[start:start + len(order)]
+            start += len(order)
 
-    def _qualified(self, rows, qualifier: Mention, q_scored) -> np.ndarray:
+    def _qualified(self, rows, q_scored) -> np.ndarray:
         """1 for candidates inside a place the qualifier can mean ("Springfield, Ill.")."""
-        q_idx, q_rows, _ = q_scored
+        q_rows = q_scored[1]
         q_countries = set(q_rows["country"][q_rows["kind"] == _COUNTRY].tolist())
         q_admin1 = set(q_rows["admin1"][q_rows["kind"] == KIND_CODE["admin1"]].tolist())
         return np.isin(rows["country"], list(q_countries)) | np.isin(rows["admin1"], list(q_admin1 - {0}))
+
+
+def _shares(codes: np.ndarray, weight: np.ndarray, own: tuple[int, float] | None) -> np.ndarray:
+    """Each code's share of the article's weight (0 for no country or division), less a name's own vote."""
+    values = weight[codes]
+    total = weight.sum()
+    if own:
+        values = values - own[1] * (codes == own[0])
+        total -= own[1]
+    values = np.where(codes == 0, 0.0, values)
+    return values / total if total > 0 else np.zeros(len(codes))

@@ -26,7 +26,8 @@ from .casualties import NUMBER, QUALIFIER, Count, _bounds, _victims, find_counts
 KINDS = ("killed", "wounded", "none")
 _TOKEN = re.compile(r"[a-z]+(?:['\u2019-][a-z]+)*|\d[\d,]*|[^\s\w]")
 _CANDIDATE = re.compile(rf"\b(?:(?P<qual>{QUALIFIER}|no\s+fewer\s+than|not\s+less\s+than)\s+)?(?P<num>{NUMBER})\b"
-                        r"|\b(?P<one>a|an|another)\s+(?:[\w'\u2019-]+\s+){0,3}?(?:%s)\b"
+                        r"|\b(?P<one>a|an|another|(?<=killed\s)the|(?<=killing\s)the|(?<=murdered\s)the)"
+                        r"\s+(?:[\w'\u2019-]+\s+){0,3}?(?:%s)\b"
                         # a singular passive names one victim, whoever it is: "the mayor was shot dead"
                         r"|\b(?P<was>was|has\s+been|had\s+been)\s+(?:[\w-]+\s+){0,2}?(?:killed|shot\s+dead|"
                         r"murdered|assassinated|beheaded|lynched|executed|slain|gunned\s+down|hacked\s+to\s+death|"
@@ -38,8 +39,15 @@ _PERSONS = ("man|woman|child|boy|girl|baby|person|civilian|soldier|policeman|pol
             "candidate|mayor|governor|councillor|councilor|lawmaker|legislator|elder|pilgrim|refugee|migrant|"
             "tourist|shopkeeper|vendor|rebel|insurgent|prisoner|inmate|employee|"
             "contractor|engineer|ranger|tribesman|sheikh|spokesman|wife|husband|son|daughter|mother|father|"
-            "brother|sister|relative|neighbour|neighbor")
+            "brother|sister|relative|neighbour|neighbor|delegate|secretary|chairman|chairwoman|director|head|"
+            "minister|deputy|commissioner|councilman|agent|staffer|photographer|cameraman|editor|campaigner|"
+            "supporter|senator|ambassador|diplomat|general|colonel|captain|sergeant|lieutenant|clerk|observer")
 _CANDIDATE = re.compile(_CANDIDATE.pattern % _PERSONS)
+# A named victim after a killing verb is one death: "killed Qasem Soleimani", "shot dead journalist Ziad
+# al-Sharabi" (read in the original text: the capitals say it is a name).
+_NAMED = re.compile(r"\b(?:killed|killing|kills|assassinated|murdered|shot\s+dead|executed|beheaded|"
+                    r"stabbed\s+to\s+death|gunned\s+down)\s+(?:[a-z][\w'\u2019.-]*\s+){0,5}?"
+                    r"(?P<name>[A-Z][\w'\u2019-]+(?:\s+(?:al-|bin\s+|de\s+|van\s+)?[A-Z][\w'\u2019-]+)+)")
 _KILL = re.compile(r"^(?:kill|dead|death|die|dying|slain|slew|bod(?:y|ies)|lives|life|fatal|murder|massacr|"
                    r"execut|lynch|behead|perish|toll|corpse|assassinat|hacked|butcher|gunned|shot)")
 _WOUND = re.compile(r"^(?:wound|injur|hurt|hospital|maim)")
@@ -70,12 +78,15 @@ def candidates(text: str, low: str, start: int, end: int, rule_counts: list[Coun
     tokens = [(m.start() + start, m.end() + start, m.group()) for m in _TOKEN.finditer(low[start:end])]
     token_starts = [t[0] for t in tokens]
     out = []
-    for m in _CANDIDATE.finditer(low, start, end):
-        if m.group("one") or m.group("was"):
+    matches = list(_CANDIDATE.finditer(low, start, end)) + list(_NAMED.finditer(text, start, end))
+    for m in sorted(matches, key=lambda m: m.start()):
+        named = m.re is _NAMED
+        if named or m.group("one") or m.group("was"):
             value, lo, hi = 1, 1, 1
-            group = "one" if m.group("one") else "was"
+            group = "name" if named else "one" if m.group("one") else "was"
             qual, num_start, num_end = "", m.start(group), m.end(group)
-            form = "singular" if group == "was" else "another" if m.group("one") == "another" else "article"
+            form = "named" if named else "singular" if group == "was" else \
+                "another" if m.group("one") == "another" else "article"
         else:
             qual, num_start, num_end = m.group("qual") or "", m.start("num"), m.end("num")
             value, lo, hi = parse_number(m.group("num"))
@@ -87,7 +98,7 @@ def candidates(text: str, low: str, start: int, end: int, rule_counts: list[Coun
             word = m.group("num")
             form = "digit" if word[0].isdigit() else "vague" if value is None or word in _VAGUE_WORDS else "word"
         i = _index(token_starts, num_start)
-        j = _index(token_starts, (m.end() if m.group("one") else num_end) - 1)  # a person: read after the noun
+        j = _index(token_starts, (m.end() if named or m.group("one") else num_end) - 1)  # a person: after the noun
         feats = _features(tokens, i, j, value, form, qual, num_start, rule_counts)
         if told:
             rule = next(f for f in feats if f.startswith("rule="))
@@ -241,14 +252,15 @@ def read_counts(text: str, start: int, end: int, low: str, model: TollModel | No
     # A number beside a toll the rules read is another group of people (who were arrested, who speak);
     # a lone person beside any stated toll is who speaks or one of those counted, not one more.
     ruled = {k.kind for k in out}
-    lone = ("article", "singular")
+    lone = ("article", "singular", "named")
     stated = ruled | {kind for c, kind in fresh if c.form not in lone}
     grouped = {id(c) for (c, kind), (d, other) in zip(fresh, fresh[1:])  # "a judge and seven relatives"
-               if kind == other and c.form == "article" and _JOIN.match(low[c.end:d.start])}
+               if kind == other and c.form in ("article", "named") and _JOIN.match(low[c.end:d.start])}
     fresh = [(c, kind) for c, kind in fresh
              if kind not in (stated if c.form in lone and id(c) not in grouped else ruled)]
     fresh = [(c, kind) for n, (c, kind) in enumerate(fresh)  # "a reporter was killed": one person, said once
-             if not (c.form == "singular" and any(d.form == "article" and k == kind for d, k in fresh[:n]))]
+             if not (c.form == "singular" and any(d.form in ("article", "named") and k == kind
+                                                  for d, k in fresh[:n]))]
     out.extend(_groups(fresh, text, low))
     out.sort(key=lambda c: c.start)
     return out
