@@ -457,7 +457,7 @@ with tabs["Change"]:  # the tabs below are computed only when open; the map stay
         week_end = right.date_input("Week ending", value=week_end, key="change_end")
         st.caption(f"Incidents from {week_end - timedelta(days=6):%d %b} to {week_end:%d %b %Y} against the weekly "
                    "average of the four weeks before; rising first.")
-        change = weekly_change(frame, week_end, "province" if by == "province" else "grid")
+        change = weekly_change(frame, week_end, "province" if by == "province" else "grid", country_name=country_name)
         st.caption("On the map: " + " · ".join(f"{trend} {color_name}" for trend, color_name in (
             ("rising 25 % or more", "dark red"), ("new", "purple"), ("up 10-25 %", "orange"),
             ("about the same", "grey"), ("falling", "blue"))) + "; circle size: this week's incidents.")

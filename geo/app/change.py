@@ -2,6 +2,7 @@
 before, per province or per grid cell (as ACLED's Trendfinder compares them)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -10,11 +11,13 @@ import pandas as pd
 WEEKS_BEFORE = 4
 
 
-def weekly_change(frame: pd.DataFrame, last_day: date, by: str = "province", cell_degrees: float = 1.0) -> pd.DataFrame:
+def weekly_change(frame: pd.DataFrame, last_day: date, by: str = "province", cell_degrees: float = 1.0,
+                  country_name: Callable[[str], str] = str) -> pd.DataFrame:
     """Per area (a province: country and first-level division; or a grid cell of `cell_degrees`): the
     incidents of the week ending `last_day`, the weekly average of the four weeks before, the change
     (and its `trend`: rising, new, same, falling), rising first, and where to draw it (`lat`, `lon`: the
-    middle of its placed incidents). Areas with nothing in either span are left out."""
+    middle of its placed incidents). Areas with nothing in either span are left out. `country_name`
+    words a country code ("AF" -> "Afghanistan")."""
     day = frame["date"].dt.normalize()
     end = pd.Timestamp(last_day)
     week_start = end - pd.Timedelta(days=6)
@@ -22,7 +25,7 @@ def weekly_change(frame: pd.DataFrame, last_day: date, by: str = "province", cel
     recent = (day >= week_start) & (day <= end)
     before = (day >= before_start) & (day < week_start)
     if by == "province":
-        country = frame["country"].fillna("").astype(str)
+        country = frame["country"].fillna("").astype(str).map(lambda code: country_name(code) if code else "")
         admin1 = frame["admin1"].fillna("").astype(str)
         area = np.where(admin1 != "", admin1 + ", " + country, np.where(country != "", country + " (province unknown)", ""))
     else:
