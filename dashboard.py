@@ -119,13 +119,13 @@ def sign_in_page() -> None:
     if auth.oidc:
         st.button("Sign in with your organisation's account", on_click=st.login, key="oidc_login")
     if auth.users:
-        guard = sign_in_guards().setdefault(tuple(sorted(auth.users)), SignInGuard(auth))
+        guard = sign_in_guards().setdefault(tuple(sorted(auth.users)), SignInGuard(auth, store))
         with st.form("sign_in"):
             name = st.text_input("User name", key="sign_in_name")
             password = st.text_input("Password", type="password", key="sign_in_password")
             if st.form_submit_button("Sign in"):
                 try:
-                    signed = guard.sign_in(name, password)
+                    signed = guard.sign_in(name, password, st.context.ip_address)
                 except PermissionDenied as exc:
                     st.error(str(exc))
                 else:

@@ -72,7 +72,7 @@ def cmd_ingest(args) -> int:
     from tqdm import tqdm
 
     from .pipeline import default_pipeline
-    from .store import IngestSummary, StoreError
+    from .store import ArticleRefused, IngestSummary, StoreError
     if args.out and not (args.workers or args.scheduler):
         raise CommandError("--out (a GeoParquet dataset) goes with --workers N or --scheduler URL")
     if args.workers or args.scheduler:
@@ -91,7 +91,13 @@ def cmd_ingest(args) -> int:
                 continue
             try:
                 summary.add(store.ingest(item, pipeline))
-            except StoreError as exc:
+            except ArticleRefused as exc:  # this article only: name it, go on with the next
+                summary.failed += 1
+                summary.failures.append(f"{item.id}: {exc}")
+                progress.write(f"geo ingest: {exc}", file=sys.stderr)
+            except StoreError as exc:  # the store itself (full disk, read-only): stop, nothing half-written
+                progress.close()
+                print(f"{summary} (store: {store.url})")
                 raise CommandError(str(exc)) from None
         progress.close()
         print(f"{summary} (store: {store.url})")
@@ -120,8 +126,12 @@ def _ingest_distributed(args) -> int:
             summary = ingest_to_parquet(client, articles(), Path(args.out), progress=not args.quiet)
             where = f"dataset: {args.out}"
         else:
+            from .store import StoreError
             with _open_store(args.db) as store:
-                summary = ingest_to_store(client, articles(), store, progress=not args.quiet)
+                try:
+                    summary = ingest_to_store(client, articles(), store, progress=not args.quiet)
+                except StoreError as exc:  # a full disk, a read-only store: one line, nothing half-written
+                    raise CommandError(str(exc)) from None
                 where = f"store: {store.url}"
     summary.failed += sum(p.fatal for p in problems)
     print(f"{summary} ({where}; Dask: {args.scheduler or f'{args.workers} local workers'})")
@@ -157,12 +167,15 @@ def cmd_reprocess(args) -> int:
 def cmd_export(args) -> int:
     if args.corrections:
         return _export_corrections(args)
-    from .store.export import ExportError, write_export
-    from .store import Filters
-    filters = Filters(date_from=_published(args.date_from, "--from"), date_to=_published(args.date_to, "--to"),
-                      event_types=tuple(args.type or ()), countries=tuple(args.country or ()),
-                      bbox=_bbox(args.bbox) if args.bbox else None, min_casualties=args.min_casualties,
-                      text=args.text or "", actors=tuple(args.actor or ()))
+    from .store.export import STDOUT, ExportError, write_export
+    from .store import Filters, StoreError
+    try:
+        filters = Filters(date_from=_published(args.date_from, "--from"), date_to=_published(args.date_to, "--to"),
+                          event_types=tuple(args.type or ()), countries=tuple(args.country or ()),
+                          bbox=_bbox(args.bbox) if args.bbox else None, min_casualties=args.min_casualties,
+                          text=args.text or "", actors=tuple(args.actor or ()))
+    except StoreError as exc:  # a filter value no query should get
+        raise CommandError(str(exc)) from None
     with _open_store(args.db) as store:
         frame = store.incidents(filters)
         sources = store.sources(frame["incident_id"].tolist()) if args.format == "geojson" else None
@@ -170,7 +183,9 @@ def cmd_export(args) -> int:
         path = write_export(frame, args.output, args.format, sources)
     except ExportError as exc:
         raise CommandError(str(exc)) from None
-    print(f"{len(frame)} incidents -> {path} ({args.format})")
+    to_stdout = args.output == STDOUT
+    print(f"{len(frame)} incidents -> {'standard output' if to_stdout else path} ({args.format})",
+          file=sys.stderr if to_stdout else sys.stdout)  # standard output holds the export itself
     return 0
 
 
@@ -386,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .text.incidents import EVENT_TYPES
     p = sub.add_parser("export", help="the store's incidents -> GeoJSON (RFC 7946), CSV or GeoPackage")
     p.add_argument("--format", choices=FORMATS, default="geojson")
-    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write ('-' for standard output)")
     p.add_argument("--db", metavar="URL", help="the store (as ingest)")
     p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="incidents on or after")
     p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="incidents on or before")
@@ -463,8 +478,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _negative_values_attached(argv: list[str], options: tuple[str, ...] = ("--bbox",)) -> list[str]:
+    """`--bbox -10,0,10,20` as `--bbox=-10,0,10,20`: argparse takes a value starting with '-' for an option."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in options and arg.startswith("-") and arg[1:2].isdigit():
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_negative_values_attached(sys.argv[1:] if argv is None else argv))
     try:
         return args.func(args)
     except CommandError as exc:

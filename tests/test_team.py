@@ -148,9 +148,80 @@ def test_sign_in_guard_and_user_entries(hashed):
     config = AuthConfig(users={"ana": {"password": hashed, "role": "editor"}}, max_failed_attempts=2)
     guard = SignInGuard(config)
     assert guard.sign_in("ana", PASSWORD) == User("ana", "editor")
-    assert guard.sign_in("ana", "wrong") is None and guard.sign_in("nobody", PASSWORD) is None
-    guard.sign_in("ana", "wrong")
-    with pytest.raises(PermissionDenied):
-        guard.sign_in("ana", PASSWORD)
+    assert guard.sign_in("ana", "wrong", "10.0.0.1") is None and guard.sign_in("nobody", PASSWORD, "10.0.0.2") is None
+    guard.sign_in("ana", "wrong", "10.0.0.3")
+    with pytest.raises(PermissionDenied, match="wait"):  # the name is slowed down, from any address
+        guard.sign_in("ana", PASSWORD, "10.0.0.4")
     block = user_entry("ana", "editor", PASSWORD)
     assert block.startswith("[atlas.users.ana]") and "$argon2id$" in block and PASSWORD not in block
+
+
+def test_parallel_guesses_are_checked_and_counted_atomically_in_the_store(store_url, hashed):
+    """20 guesses at once from one address, through two guards (two server processes) on one store:
+    only the limit's worth are checked, the rest refused."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from geo.store import Store
+    config = AuthConfig(users={"ana": {"password": hashed, "role": "editor"}}, max_failed_attempts=5)
+    with Store.open(store_url) as one, Store.open(store_url) as two:
+        guards = [SignInGuard(config, one), SignInGuard(config, two)]
+
+        def guess(i):
+            try:
+                return guards[i % 2].sign_in("ana", f"guess {i}", "203.0.113.9")
+            except PermissionDenied:
+                return "refused"
+
+        with ThreadPoolExecutor(20) as pool:
+            outcomes = list(pool.map(guess, range(20)))
+        assert outcomes.count(None) == 5 and outcomes.count("refused") == 15
+
+
+def test_guessing_locks_out_the_address_and_only_slows_the_user(store_url, hashed):
+    import time
+
+    from geo.store import Store
+    from geo.store.auth import FIRST_SLOWDOWN_SECONDS
+    config = AuthConfig(users={"ana": {"password": hashed, "role": "editor"}}, max_failed_attempts=3)
+    with Store.open(store_url) as store:
+        attacker = SignInGuard(config, store)
+        for i in range(3):
+            assert attacker.sign_in("ana", f"guess {i}", "203.0.113.9") is None
+        with pytest.raises(PermissionDenied, match="from your address"):
+            attacker.sign_in("ana", PASSWORD, "203.0.113.9")
+        with pytest.raises(PermissionDenied, match="from your address"):
+            attacker.sign_in("bob", "anything", "203.0.113.9")
+        real = SignInGuard(config, store)   # another server process, another address
+        with pytest.raises(PermissionDenied, match=r"wait \d s"):
+            real.sign_in("ana", PASSWORD, "198.51.100.7")
+        time.sleep(FIRST_SLOWDOWN_SECONDS)
+        assert real.sign_in("ana", PASSWORD, "198.51.100.7") == User("ana", "editor")
+        assert real.sign_in("ana", PASSWORD, "198.51.100.7") == User("ana", "editor")  # counts cleared
+
+
+def test_unknown_names_take_as_long_to_refuse_as_known_ones(hashed):
+    import time
+    config = AuthConfig(users={"ana": {"password": hashed, "role": "editor"}}, max_failed_attempts=100)
+    guard = SignInGuard(config)
+
+    def seconds(name):
+        start = time.perf_counter()
+        assert guard.sign_in(name, "wrong password") is None
+        return time.perf_counter() - start
+
+    seconds("nobody")  # the dummy hash is made once
+    known = min(seconds("ana") for _ in range(3))
+    unknown = min(seconds("nobody") for _ in range(3))
+    assert unknown > known / 3, (known, unknown)
+
+
+def test_user_add_with_a_dot_prints_a_quoted_toml_key():
+    import tomllib
+
+    from test_cli import geo
+    r = geo("user", "add", "j.doe", "--role", "editor", "--password-stdin", stdin=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    secrets = tomllib.loads(r.stdout)
+    assert list(secrets["atlas"]["users"]) == ["j.doe"]
+    config = AuthConfig.from_secrets(secrets)
+    assert SignInGuard(config).sign_in("j.doe", PASSWORD) == User("j.doe", "editor")

@@ -16,7 +16,6 @@ from typing import Any
 import pandas as pd
 
 from ..store import IngestSummary, Store
-from ..store.frame import split_list
 from ..text.casualties import find_counts
 from ..text.document import Article, Document
 from ..text.incidents import TRIGGER_WORDS
@@ -306,15 +305,6 @@ def build_sample_store(store: Store, folder: Path, extract: Callable[[Article], 
         if progress:
             progress(i / len(items), item.title or item.id)
     return summary
-
-
-def unique_values(frame: pd.DataFrame, column: str) -> list[str]:
-    """The distinct entries of a "; "-joined list column, for a filter's choices."""
-    seen: dict[str, None] = {}
-    for value in frame[column].dropna():
-        for item in split_list(value):
-            seen.setdefault(item, None)
-    return sorted(seen)
 
 
 def read_uploads(files: Iterable[tuple[str, bytes]], published: date | None = None) -> list:

@@ -14,8 +14,9 @@ import geopandas as gpd
 import pandas as pd
 
 from .auth import LOCAL, User
-from .frame import conform, incidents_frame
-from .core import Filters, StoreError
+from .errors import StoreError
+from .frame import conform, incidents_frame, unique_values
+from .queries import Filters
 
 
 class DatasetStore:
@@ -87,7 +88,6 @@ class DatasetStore:
         return _with_version(frame.head(limit) if limit else frame)
 
     def choices(self) -> dict[str, Any]:
-        from ..app.views import unique_values
         frame = self.incidents()
         dated = frame["date"].dropna()
         return {"first_day": dated.min().date() if len(dated) else None,

@@ -30,7 +30,9 @@ import hashlib
 from collections.abc import Iterable
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import Point
 
 from ..text.incidents import EVENT_TYPES, Incident
@@ -53,6 +55,15 @@ EVENT_TYPE_DTYPE = pd.CategoricalDtype(list(EVENT_TYPES))
 def split_list(value: object) -> list[str]:
     """The items of a "; "-joined list column (nothing for an empty or missing value)."""
     return value.split(LIST_SEPARATOR) if isinstance(value, str) and value else []
+
+
+def unique_values(frame: pd.DataFrame, column: str) -> list[str]:
+    """The distinct entries of a "; "-joined list column, for a filter's choices."""
+    seen: dict[str, None] = {}
+    for value in frame[column].dropna():
+        for item in split_list(value):
+            seen.setdefault(item, None)
+    return sorted(seen)
 
 
 def incident_id(inc: Incident) -> str:
@@ -104,4 +115,11 @@ def conform(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         else:
             frame[column] = frame[column].astype(dtype)
     ordered = gpd.GeoDataFrame(frame[[*COLUMNS, frame.geometry.name]], geometry=frame.geometry.name)
+    points = ordered.geometry.values
+    # An unplaced incident has no geometry: not POINT EMPTY, not POINT(NaN NaN) (what PostGIS and
+    # points_from_xy make of NULL coordinates), which exports would write as invalid points.
+    unplaced = ~shapely.is_missing(points) & (shapely.is_empty(points) | np.isnan(shapely.get_x(points))
+                                               | np.isnan(shapely.get_y(points)))
+    if unplaced.any():
+        ordered.loc[unplaced, ordered.geometry.name] = None
     return ordered.set_crs(CRS, allow_override=True) if ordered.crs is None else ordered.to_crs(CRS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -47,8 +48,22 @@ class InputWarning(InputProblem):
     fatal = False
 
 
+@dataclass(frozen=True, slots=True)
+class MoreErrors(InputError):
+    """The bad lines of one input past the first few, counted rather than each named."""
+
+    count: int = 0
+
+    @property
+    def fatal(self) -> int:  # type: ignore[override]  # counts as `count` failures wherever they are summed
+        return self.count
+
+
 class BadInput(ValueError):
     pass
+
+
+SHOWN_ERRORS = 10  # bad lines named one by one in an input; the rest are counted
 
 
 def parse_date(value: str | None, what: str = "date") -> date | None:
@@ -63,7 +78,7 @@ def parse_date(value: str | None, what: str = "date") -> date | None:
 def decode(data: bytes, source: str, warnings: list[InputWarning]) -> str:
     if not data.strip():
         raise BadInput("empty input")
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data:
         raise BadInput("binary data, not text (it holds NUL bytes)")
     try:
         return data.decode("utf-8-sig")
@@ -150,21 +165,40 @@ def folder_dates(folder: Path) -> dict[str, date]:
     return dates
 
 
+def not_readable_kind(path: Path) -> str | None:
+    """Why `path` cannot be read as a stream of bytes (a device, a socket), or None: regular files and
+    FIFOs (`<(command)`) can. Reading /dev/zero would never end."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    for test, kind in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return f"{kind}, not a file"
+    return None
+
+
 def expand_paths(paths: Iterable[str]) -> Iterator[Path | InputError]:
-    """Files, folders (recursively: their article files) and globs, in a stable order."""
+    """Files, folders (recursively: their article files) and globs, in a stable order. A name that
+    exists is read as it is, even with glob characters in it (`report [final].txt`)."""
     import glob
     for raw in paths:
-        matches = sorted(glob.glob(raw, recursive=True)) if any(c in raw for c in "*?[") else [raw]
+        literal = os.path.lexists(raw) or not any(c in raw for c in "*?[")
+        matches = [raw] if literal else sorted(glob.glob(raw, recursive=True))
         if not matches:
             yield InputError(raw, "no file matches this pattern")
         for m in matches:
             p = Path(m)
-            if p.is_dir():
+            problem = not_readable_kind(p)
+            if problem:
+                yield InputError(m, problem)
+            elif p.is_dir():
                 files = sorted(f for f in p.rglob("*") if _is_article_file(f))
                 if not files:
                     yield InputError(m, "folder holds no article files (.txt, .md, .html)")
                 yield from files
-            elif p.is_file():
+            elif p.exists():
                 yield p
             else:
                 yield InputError(m, "no such file or folder")
@@ -183,7 +217,9 @@ def read_files(paths: Iterable[str], published: date | None = None, max_bytes: i
             if size > max_bytes:
                 raise BadInput(f"too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB)")
             with open(p, "rb") as f:
-                data = f.read()
+                data = f.read(max_bytes + 1)  # a FIFO has no size to check beforehand
+            if len(data) > max_bytes:
+                raise BadInput(f"too large (over {max_bytes / 1e6:.1f} MB, the limit)")
             article = article_from_bytes(data, source, p.stem, None, warnings, p.suffix.lower())
             article.published = article.published or folder_dates(p.parent).get(p.name)
             _finish(article, source, warnings, published, retrieved)
@@ -196,45 +232,106 @@ def read_files(paths: Iterable[str], published: date | None = None, max_bytes: i
 
 def read_jsonl(path: str, published: date | None = None, max_bytes: int = MAX_BYTES,
                retrieved: date | None = None) -> Iterator[Article | InputError | InputWarning]:
-    """`{"id", "text", "published"?, "title"?, "retrieved"?}` per line; a bad line is named and skipped."""
+    """`{"id", "text", "published"?, "title"?, "retrieved"?}` per line; a bad line is named and skipped
+    (the first few by name, the rest counted). Lines are read with a bound, so a huge or endless
+    line costs no memory."""
+    problem = None if path == "-" else not_readable_kind(Path(path)) or (
+        "a folder, not a file of JSON Lines" if os.path.isdir(path) else None)
+    if problem:
+        yield InputError(path, problem)
+        return
     try:
         f = sys_stdin() if path == "-" else open(path, "rb")
     except OSError as exc:
         yield InputError(path, exc.strerror or str(exc))
         return
+    bad = 0
     with f:
-        for lineno, raw in enumerate(f, 1):
+        for lineno, raw in enumerate(_bounded_lines(f, max_bytes), 1):
             source = f"{path}:{lineno}"
             if not raw.strip():
                 continue
             warnings: list[InputWarning] = []
             try:
-                if len(raw) > max_bytes:
-                    raise BadInput(f"line too large ({len(raw) / 1e6:.1f} MB)")
-                try:
-                    obj = json.loads(decode(raw, source, warnings))
-                except json.JSONDecodeError as exc:
-                    raise BadInput(f"not JSON ({exc.msg} at column {exc.colno})") from None
-                if not isinstance(obj, dict):
-                    raise BadInput("not a JSON object")
-                text = obj.get("text")
-                if not isinstance(text, str) or not text.strip():
-                    raise BadInput('no "text" string')
-                art_published = parse_date(obj.get("published"), "published")
-                art_retrieved = parse_date(obj.get("retrieved"), "retrieved") or retrieved
-                article_id = str(obj.get("id", lineno))
-                if looks_like_html(text, ""):
-                    article = article_from_bytes(text.encode(), source, article_id, art_published, warnings,
-                                                 ".html")
-                else:
-                    article = Article(id=article_id, text=text, title=obj.get("title"), published=art_published,
-                                      source=obj.get("source"), url=obj.get("url"))
-                _finish(article, source, warnings, published, art_retrieved)
+                if raw is _LONG_BINARY:
+                    yield InputError(source, "binary data, not JSON Lines (it holds NUL bytes); the rest of "
+                                     "this input is skipped")
+                    return
+                if raw is _TOO_LONG:
+                    raise BadInput(f"line too large (over {max_bytes / 1e6:.1f} MB, the limit)")
+                article = _jsonl_article(raw, source, lineno, published, retrieved, warnings)
             except BadInput as exc:
-                yield InputError(source, str(exc))
+                bad += 1
+                if bad <= SHOWN_ERRORS:
+                    yield InputError(source, str(exc))
                 continue
             yield from warnings
             yield article
+    if bad > SHOWN_ERRORS:
+        yield MoreErrors(path, f"{bad - SHOWN_ERRORS} more bad lines not shown", bad - SHOWN_ERRORS)
+
+
+_TOO_LONG = b"(too long)"        # `_bounded_lines` yields these (by identity) for lines it cannot give
+_LONG_BINARY = b"(long binary)"
+
+
+def _bounded_lines(f, limit: int) -> Iterator[bytes]:
+    """The lines of a binary stream; `_TOO_LONG` for a line over `limit` bytes (skipped to its end), and
+    `_LONG_BINARY`, then nothing more, for one of NUL bytes (/dev/zero has no line end to skip to)."""
+    while True:
+        line = f.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            if b"\x00" in line:
+                yield _LONG_BINARY
+                return
+            while line and not line.endswith(b"\n"):
+                line = f.readline(1 << 20)
+            yield _TOO_LONG
+            continue
+        yield line
+
+
+_JSONL_TEXT_FIELDS = ("title", "url", "source")
+
+
+def _kind(value: object) -> str:
+    return {list: "a list", dict: "an object", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__)
+
+
+def _jsonl_article(raw: bytes, source: str, lineno: int, published: date | None, retrieved: date | None,
+                   warnings: list[InputWarning]) -> Article:
+    """The article of one JSON line, its fields checked: strings where strings belong, no NUL characters."""
+    try:
+        obj = json.loads(decode(raw, source, warnings))
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(obj, dict):
+        raise BadInput("not a JSON object")
+    text = obj.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise BadInput('no "text" string')
+    for name in _JSONL_TEXT_FIELDS:
+        if obj.get(name) is not None and not isinstance(obj[name], str):
+            raise BadInput(f'"{name}" is {_kind(obj[name])}, not a string')
+    raw_id = obj.get("id")
+    if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int, float))):
+        raise BadInput(f'"id" is {_kind(raw_id)}, not a string or a number')
+    article_id = str(raw_id) if raw_id is not None else str(lineno)
+    for name, value in (("text", text), ("id", article_id), *((n, obj.get(n)) for n in _JSONL_TEXT_FIELDS)):
+        if isinstance(value, str) and "\x00" in value:
+            raise BadInput(f'"{name}" holds a NUL character (\\u0000), which is not text')
+    art_published = parse_date(obj.get("published"), "published")
+    art_retrieved = parse_date(obj.get("retrieved"), "retrieved") or retrieved
+    if looks_like_html(text, ""):
+        article = article_from_bytes(text.encode(), source, article_id, art_published, warnings, ".html")
+    else:
+        article = Article(id=article_id, text=text, title=obj.get("title"), published=art_published,
+                          source=obj.get("source"), url=obj.get("url"))
+    _finish(article, source, warnings, published, art_retrieved)
+    return article
 
 
 def sys_stdin():
