@@ -212,19 +212,34 @@ def _fill(store, n: int, rng) -> None:
 
 
 def run_map_benchmark(sizes: tuple[int, ...] = (10_000, 100_000)) -> list[dict]:
-    """Server-side map rendering: seconds to build the folium map and its HTML, and the bytes sent to
-    the browser, for synthetic incidents spread over Africa, the Middle East and South Asia."""
+    """Server-side map rendering as the dashboard does it: seconds to group the incidents by place, build
+    the base map (outlines, names, legend, drawing tools) and the incident layers and render them, and
+    the bytes sent to the browser; for the whole view and for one playback step (cumulative, at the
+    last week: the biggest step), on synthetic incidents spread over Africa, the Middle East and South Asia."""
     import random as _random
     from datetime import date, timedelta
 
     import geopandas as gpd
 
+    from .app.areas import add_draw_control
+    from .app.mapping import base_map, basemap_labels, counts_by_type, incident_layers, place_groups, view_of
+    from .app.timeplay import in_period, periods
     from .store.frame import incidents_frame
     from .text.incidents import EVENT_TYPES, Incident, IncidentPlace, Span
-    from .app.mapping import incident_map, place_groups
+
+    def render(shown: gpd.GeoDataFrame, view_groups) -> tuple[float, int]:
+        start = time.perf_counter()
+        groups = place_groups(shown)
+        m = base_map(view_of(view_groups), labels=labels)
+        add_draw_control(m)
+        for layer in incident_layers(groups, counts_by_type(shown)):
+            layer.add_to(m)
+        html = m.get_root().render()
+        return time.perf_counter() - start, len(html)
 
     rng = _random.Random(3)
     towns = [(rng.uniform(-10, 40), rng.uniform(-15, 80)) for _ in range(6000)]  # places incidents recur at
+    labels = basemap_labels()
     out = []
     for n in sizes:
         found = []
@@ -237,9 +252,18 @@ def run_map_benchmark(sizes: tuple[int, ...] = (10_000, 100_000)) -> list[dict]:
             found.append(inc)
         frame: gpd.GeoDataFrame = incidents_frame(found)
         start = time.perf_counter()
-        html = incident_map(place_groups(frame)).get_root().render()
+        everything = place_groups(frame)  # the view's bounds: what the page groups once per rerun
+        _, size = render(frame, everything)
         seconds = time.perf_counter() - start
-        out.append({"incidents": n, "render_seconds": round(seconds, 3), "payload_mb": round(len(html) / 1e6, 2)})
+        dated = frame["date"].dropna()
+        weeks = periods(dated.min().date(), dated.max().date(), "week")
+        step_start = time.perf_counter()
+        _, step_size = render(in_period(frame, weeks[-1], cumulative=True), everything)
+        step_seconds = time.perf_counter() - step_start
+        one_week, week_size = render(in_period(frame, weeks[len(weeks) // 2]), everything)
+        out.append({"incidents": n, "render_seconds": round(seconds, 3), "payload_mb": round(size / 1e6, 2),
+                    "playback_step_seconds": round(step_seconds, 3), "playback_step_mb": round(step_size / 1e6, 2),
+                    "one_week_step_seconds": round(one_week, 3), "one_week_step_mb": round(week_size / 1e6, 2)})
     return out
 
 

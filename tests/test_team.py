@@ -66,19 +66,23 @@ def test_wrong_passwords_are_limited(team_app):
 def test_a_viewer_sees_no_edit_controls(team_app):
     at = sign_in(team_app().run(), "vic")
     assert not at.exception and len(at.metric) == 3
-    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Articles"]
-    at.session_state["incident_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Change", "Articles"]
+    table_key = at.dataframe[0].proto.id.split("-", 2)[-1]  # the incident table of this view
+    at.session_state[table_key] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
+    assert any("geo-card" in h.proto.body for h in at.get("html"))  # an incident is chosen
     assert not [e for e in at.expander if e.label == "Correct this incident"]
     assert "delete_article" not in [b.key for b in at.button]
-    assert at.sidebar.button(key="export_prepare") is not None  # viewers export
+    assert len(at.sidebar.get("download_button")) == 3  # viewers export
 
 
 def test_editor_and_admin_controls(team_app):
     at = sign_in(team_app().run(), "ed")
-    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Articles", "Add articles", "Audit"]
-    at = sign_in(team_app().run(), "ad")
-    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Articles", "Add articles", "Audit", "Users"]
+    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Change", "Articles", "Add articles", "Audit"]
+    admin = team_app()
+    admin.query_params["tab"] = "Articles"  # drawn only when open
+    at = sign_in(admin.run(), "ad")
+    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Change", "Articles", "Add articles", "Audit", "Users"]
     assert "delete_article" in [b.key for b in at.button]
 
 
@@ -99,7 +103,7 @@ def test_oidc_sign_in_wiring(team_app):
     at.user["is_logged_in"] = True
     at.user["email"] = "someone@example.org"
     at.run()
-    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Articles"]  # the default role: viewer
+    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Change", "Articles"]  # the default role: viewer
 
 
 def test_the_library_refuses_what_the_role_may_not_do(tmp_path):

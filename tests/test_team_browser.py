@@ -60,7 +60,7 @@ def test_a_viewer_sees_no_edit_controls(team_server, browser):  # noqa: F811
     page.get_by_role("tab", name="Incidents").click()
     page.get_by_text(f"Incident {incident}").wait_for(timeout=60_000)
     tabs = [t.inner_text().strip() for t in page.get_by_role("tab").all()]
-    assert tabs == ["Map", "Incidents", "Articles"]
+    assert tabs == ["Map", "Incidents", "Change", "Articles"]
     assert page.get_by_text("Correct this incident").count() == 0
 
 
@@ -80,7 +80,7 @@ def test_an_edit_shows_in_another_session_and_a_concurrent_edit_is_refused(team_
 
     admin = session(browser, base, "ad", f"/?incident={incident}")
     admin.get_by_role("tab", name="Incidents").click()
-    admin.get_by_text("Killed: 4321").first.wait_for(timeout=60_000)  # the card shows the corrected count
+    admin.locator(".geo-card:visible").filter(has_text="Killed: 4321").first.wait_for(timeout=60_000)  # the card: corrected
     admin.get_by_text("ed: killed").first.wait_for(timeout=60_000)   # and its audit entry: who, before, after
     from geo.store import Store
     with Store.open(url) as store:

@@ -94,6 +94,7 @@ for _type, (_strong, _weak, _phrases) in _LEXICON.items():
         _first, *_rest = _phrase.split()
         _TRIGGER_PHRASES.setdefault(_first, []).append((tuple(_rest), _type, _weakness))
 _TRIGGER_KEYS = frozenset(_TRIGGER_WORDS) | frozenset(_TRIGGER_PHRASES)
+TRIGGER_WORDS = frozenset(_TRIGGER_WORDS)  # single event words, for highlighting them in an article
 # Words before an event word that make it hypothetical or alleged, not reported: "fears of renewed
 # fighting", "could attack", "accusations of border clashes".
 _HYPOTHETICAL_WORDS = frozenset("threaten threatens threatened threatening could would may might will if without no "
