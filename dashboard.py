@@ -19,6 +19,7 @@ from geo.app.mapping import (EVENT_LABELS, Layers, MapView, base_map, basemap_la
 from geo.app.selection import click_choice, source_stating, still_in_view, table_choice
 from geo.app.timeplay import in_period, periods, timeline, timeline_chart
 from geo.app.urls import read_query, write_query
+from geo.app.watch_views import alerts_tab, watch_tab
 from geo.app.views import (audit_view, build_sample_store, count_words, country_choice, country_codes, country_name,
                            headline, headline_caption, incident_card_html, incident_table, plain_label,
                            read_uploads, stored_article_html, highlight_html)
@@ -265,7 +266,8 @@ c.metric("Wounded", f"{figures['wounded']:,}")
 st.caption(headline_caption(figures, int(frame.geometry.isna().sum())))
 
 names = ["Map", "Incidents", "Change", "Articles"] + (["Add articles"] if user.can("add") else []) + \
-    (["Audit"] if user.can("correct") else []) + (["Users"] if user.can("roles") else [])
+    (["Audit"] if user.can("correct") else []) + (["Users"] if user.can("roles") else []) + \
+    ([] if store.read_only else ["Alerts", "Watch"])
 if st.session_state.get("tab") not in names:
     st.session_state.pop("tab", None)
 tabs = dict(zip(names, st.tabs(names, key="tab", bind="query-params", on_change="rerun")))
@@ -577,6 +579,11 @@ for name, tab_body in (("Add articles", add_articles_tab), ("Audit", audit_tab),
     if name in tabs:
         with tabs[name]:
             tab_body()
+
+for name, watch_body in (("Alerts", alerts_tab), ("Watch", watch_tab)):
+    if name in tabs and tabs[name].open is not False:  # drawn only when open: the Watch tab has a map of its own
+        with tabs[name]:
+            watch_body(store, user)
 
 st.divider()
 st.caption("Gazetteer data from [GeoNames](https://www.geonames.org/) (CC BY 4.0) · country outlines from "

@@ -68,3 +68,69 @@ def test_the_history_of_areas_reads_like_the_audit(tmp_path):
         table = area_history_table(area_history(store))
     assert list(table["change"]) == ["remove", "add"] and list(table["who"]) == ["local", "local"]
     assert table.iloc[0]["after"] == "" and '"name": "Kivu"' in table.iloc[0]["before"]
+
+
+def _alerts_page(db: str, name: str, role: str) -> None:
+    from geo.app.watch_views import alerts_tab
+    from geo.store import Store
+    from geo.store.auth import User
+    store = Store.open(db).for_user(User(name, role))
+    alerts_tab(store, store.user)
+
+
+def _watch_page(db: str, name: str, role: str) -> None:
+    from geo.app.watch_views import watch_tab
+    from geo.store import Store
+    from geo.store.auth import User
+    store = Store.open(db).for_user(User(name, role))
+    watch_tab(store, store.user)
+
+
+@pytest.fixture
+def alerted_store(tmp_path):
+    """A GeoPackage with one alert, waiting for a webhook that is down."""
+    from geo.pipeline import default_pipeline
+    from geo.store import Store
+    from geo.text.document import Article
+    from geo.watch import Deliverer, deliver_due, match_new_incidents, region_area, save_area
+    from watch_servers import ARTICLES
+    db = str(tmp_path / "s.gpkg")
+    with Store.open(db) as store:
+        save_area(store, region_area("Congo", "CD", webhook="http://127.0.0.1:9/down"))
+        store.ingest(Article("goma", ARTICLES["goma"], published=__import__("datetime").date(2026, 11, 30)),
+                     default_pipeline())
+        assert len(match_new_incidents(store)) == 1
+        for _ in range(3):
+            deliver_due(store, Deliverer(), now=__import__("time").time() + 1e6 * (_ + 1))
+    return db
+
+
+def test_the_alerts_tab_marks_read_per_person_and_shows_a_failing_receiver(alerted_store):
+    from streamlit.testing.v1 import AppTest
+    page = AppTest.from_function(_alerts_page, args=(alerted_store, "ana", "viewer"), default_timeout=60).run()
+    assert not page.exception
+    assert "1 unread" in page.caption[0].value
+    assert page.dataframe[0].value.iloc[0]["area"] == "Congo"
+    assert "1 receiver(s) failing" in page.error[0].value
+    page.button(key="watch_mark_read").click().run()
+    assert "0 unread" in page.caption[0].value and page.info[0].value == "No unread alerts."
+    other = AppTest.from_function(_alerts_page, args=(alerted_store, "bob", "viewer"), default_timeout=60).run()
+    assert "1 unread" in other.caption[0].value
+
+
+def test_admins_add_and_pause_sources_and_viewers_only_read(tmp_path):
+    from streamlit.testing.v1 import AppTest
+    db = str(tmp_path / "s.gpkg")
+    admin = AppTest.from_function(_watch_page, args=(db, "ana", "admin"), default_timeout=60).run()
+    admin.text_input(key="watch_source_url").input("http://127.0.0.1:9/feed.xml")
+    admin.text_input(key="watch_source_label").input("Desk feed")
+    admin.text_input(key="watch_source_interval").input("5m")
+    admin.button[0].click().run()
+    assert not admin.exception
+    assert admin.dataframe[0].value.iloc[0][["source", "state", "every"]].tolist() == ["Desk feed", "not polled yet",
+                                                                                       "5m"]
+    admin.button(key="watch_source_pause").click().run()
+    assert admin.dataframe[0].value.iloc[0]["state"] == "paused"
+    viewer = AppTest.from_function(_watch_page, args=(db, "vic", "viewer"), default_timeout=60).run()
+    assert viewer.dataframe[0].value.iloc[0]["state"] == "paused"
+    assert not [w for w in viewer.text_input if w.key == "watch_source_url"] and not viewer.button
