@@ -66,7 +66,7 @@ def test_wrong_passwords_are_limited(team_app):
 def test_a_viewer_sees_no_edit_controls(team_app):
     at = sign_in(team_app().run(), "vic")
     assert not at.exception and len(at.metric) == 3
-    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Change", "Articles"]
+    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Change", "Articles", "Alerts", "Watch"]
     table_key = at.dataframe[0].proto.id.split("-", 2)[-1]  # the incident table of this view
     at.session_state[table_key] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
@@ -78,11 +78,13 @@ def test_a_viewer_sees_no_edit_controls(team_app):
 
 def test_editor_and_admin_controls(team_app):
     at = sign_in(team_app().run(), "ed")
-    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Change", "Articles", "Add articles", "Audit"]
+    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Change", "Articles", "Add articles", "Audit", "Alerts",
+                                          "Watch"]
     admin = team_app()
     admin.query_params["tab"] = "Articles"  # drawn only when open
     at = sign_in(admin.run(), "ad")
-    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Change", "Articles", "Add articles", "Audit", "Users"]
+    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Change", "Articles", "Add articles", "Audit", "Users",
+                                          "Alerts", "Watch"]
     assert "delete_article" in [b.key for b in at.button]
 
 
@@ -103,7 +105,8 @@ def test_oidc_sign_in_wiring(team_app):
     at.user["is_logged_in"] = True
     at.user["email"] = "someone@example.org"
     at.run()
-    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Change", "Articles"]  # the default role: viewer
+    # the default role (viewer) sees the tabs everyone sees
+    assert [t.label for t in at.tabs] == ["Map", "Incidents", "Change", "Articles", "Alerts", "Watch"]
 
 
 def test_the_library_refuses_what_the_role_may_not_do(tmp_path):
