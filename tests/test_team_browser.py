@@ -60,7 +60,7 @@ def test_a_viewer_sees_no_edit_controls(team_server, browser):  # noqa: F811
     page.get_by_role("tab", name="Incidents").click()
     page.get_by_text(f"Incident {incident}").wait_for(timeout=60_000)
     tabs = [t.inner_text().strip() for t in page.get_by_role("tab").all()]
-    assert tabs == ["Map", "Incidents", "Change", "Articles"]
+    assert tabs == ["Map", "Incidents", "Change", "Articles", "Alerts", "Watch"]
     assert page.get_by_text("Correct this incident").count() == 0
 
 
