@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from conftest import require_chromium, start_dashboard
+from test_browser import browser, page  # noqa: F401 (fixtures: Chromium, a page kept offline)
 from watch_servers import ARTICLES
 
 MAP = "iframe[title='streamlit_folium.st_folium']"
@@ -29,30 +30,6 @@ def server(tmp_path_factory):
     yield base, db
     proc.terminate()
     proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=require_chromium(), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    """A page that may only talk to the local server, as offline."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.errors = []
-    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1"))
-                  else r.abort())
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    yield page
-    context.close()
 
 
 def test_an_editor_draws_a_watch_area_and_saves_it(server, page):
