@@ -264,6 +264,7 @@ def cmd_evaluate(args) -> int:
 def cmd_train(args) -> int:
     from .evaluate import cross_validate_tolls, default_eval_dir, score_with_shared, toll_scores
     from .learn.tolls import MODEL_PATH, fit, labelled_candidates, read_labelled, read_wad, save, write_card
+    from .pipeline import incident_pipeline
     eval_dir = default_eval_dir().parent
     wad = Path(args.wad) if args.wad else eval_dir / "wad" / "dev.jsonl"
     if not wad.is_file():
@@ -275,26 +276,15 @@ def cmd_train(args) -> int:
     cv = rules = None
     if args.cv > 1:
         cv = cross_validate_tolls(ledes, args.cv, eval_dir, args.c)
-        rules = score_with_shared(eval_dir, "wad", wad, _extract_rules_only(ledes))
+        rules_only = incident_pipeline(tolls=None)
+        rules = score_with_shared(eval_dir, "wad", wad, [rules_only(x.article()).as_json() for x in ledes])
         print(f"{args.cv}-fold cross-validation on WAD: {json.dumps(cv)}")
     heldout = None
     if Path(args.heldout).is_file():  # labelled ledes never trained on, from another source than WAD
-        from .pipeline import default_pipeline
-        heldout = toll_scores(default_pipeline(), read_labelled(Path(args.heldout)))
+        heldout = toll_scores(incident_pipeline(tolls=model), read_labelled(Path(args.heldout)))
         print(f"held out ({args.heldout}): {json.dumps(heldout)}")
     write_card(MODEL_PATH.with_suffix(".md"), ledes, used, args.c, cv, rules, args.cv, heldout)
     return 0
-
-
-def _extract_rules_only(ledes):
-    from .evaluate import _day
-    from .pipeline import Pipeline, geoparser
-    from .places.gazetteer import load_gazetteer
-    from .text.document import Article
-    from .text.incidents import IncidentExtractor
-    gaz = load_gazetteer()
-    pipeline = Pipeline(geoparser(gaz).components + [IncidentExtractor(gaz, tolls=None)])
-    return [pipeline(Article(x.id, x.text, published=_day(x.published))).as_json() for x in ledes]
 
 
 def cmd_gazetteer(args) -> int:

@@ -207,14 +207,12 @@ DEV_SETS = {
 
 def dev_inputs(eval_dir: Path) -> list[tuple[str, Path, list[Article]]]:
     """(name, gold file, articles) of every dev set in `eval_dir` (../shared/eval), in the table's order."""
-    from datetime import date as _date
+    from .text.sources import parse_date
 
     def articles(path: Path) -> list[Article]:
         with open(path, encoding="utf-8") as f:
             rows = [json.loads(line) for line in f if line.strip()]
-        return [Article(str(r["id"]), r["text"],
-                        published=_date.fromisoformat(r["published"]) if r.get("published") else None)
-                for r in rows]
+        return [Article(str(r["id"]), r["text"], published=parse_date(r.get("published"))) for r in rows]
 
     sets = [(f"geoparse {p.stem}", p, articles(p)) for p in sorted((eval_dir / "geoparse").glob("*.jsonl"))]
     folder = eval_dir / "incidents"
@@ -265,21 +263,14 @@ def cross_validate_tolls(ledes: list, k: int, eval_dir: Path, c: float = 1.0) ->
     """WAD scores of the toll reader trained on k-1 folds of `ledes` and run, through the whole
     extractor, on the fold it did not see; the folds' predictions are scored together."""
     from .learn.tolls import fit, folds
-    from .pipeline import geoparser
+    from .pipeline import incident_pipeline
     from .places.gazetteer import load_gazetteer
-    from .text.incidents import IncidentExtractor
     gaz = load_gazetteer()
-    places = geoparser(gaz).components
     docs = []
     for train, held_out in folds(ledes, k):
-        pipeline = Pipeline(places + [IncidentExtractor(gaz, tolls=fit(train, c))])
-        docs.extend(pipeline(Article(x.id, x.text, published=_day(x.published))).as_json() for x in held_out)
+        pipeline = incident_pipeline(gaz, tolls=fit(train, c))
+        docs.extend(pipeline(x.article()).as_json() for x in held_out)
     return score_with_shared(eval_dir, "wad", eval_dir / "wad" / "dev.jsonl", docs)
-
-
-def _day(text: str | None):
-    from datetime import date as _date
-    return _date.fromisoformat(text) if text else None
 
 
 def toll_scores(pipeline: Pipeline, ledes: list) -> dict:
@@ -293,7 +284,7 @@ def toll_scores(pipeline: Pipeline, ledes: list) -> dict:
 
     killed = wounded = wounded_n = 0
     for x in ledes:
-        incidents = pipeline(Article(x.id, x.text, published=_day(x.published))).incidents
+        incidents = pipeline(x.article()).incidents
         killed += total(incidents, "killed") == x.killed
         if x.wounded is not None:
             wounded_n += 1

@@ -9,6 +9,7 @@ from .text.document import Article, Document
 from .places.gazetteer import Gazetteer, load_gazetteer
 from .text.incidents import IncidentExtractor
 from .text.recognize import Recognizer
+from .text.tolls import TollModel
 from .text.resolve import Resolver
 
 Component = Callable[[Document], Document]
@@ -52,11 +53,13 @@ def geoparser(gazetteer: Gazetteer | None = None, demonyms: bool = True) -> Pipe
     return Pipeline([Recognizer(gaz, demonyms=demonyms), Resolver(gaz)])
 
 
-def incident_pipeline(gazetteer: Gazetteer | None = None, demonyms: bool = True) -> Pipeline:
+def incident_pipeline(gazetteer: Gazetteer | None = None, demonyms: bool = True,
+                      tolls: TollModel | None | str = "shipped") -> Pipeline:
     """Places, then the incidents told of them. Actors are read from demonyms ("Afghan forces"),
-    so without demonyms they are only named groups."""
+    so without demonyms they are only named groups. `tolls`: the toll reader's model (None: the hand
+    rules alone)."""
     gaz = gazetteer or load_gazetteer()
-    return Pipeline(geoparser(gaz, demonyms).components + [IncidentExtractor(gaz)])
+    return Pipeline(geoparser(gaz, demonyms).components + [IncidentExtractor(gaz, tolls=tolls)])
 
 
 @lru_cache(maxsize=2)

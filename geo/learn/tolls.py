@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..text.casualties import find_counts
+from ..text.document import Article
+from ..text.sources import parse_date
 from ..places.normalize import lower_same_length
 from ..text.sentences import split_sentences
 from ..text.tolls import KINDS, Candidate, TollModel, candidates
@@ -35,6 +37,9 @@ class Lede:
     wounded: int | None
     source: str
     published: str | None = None
+
+    def article(self) -> Article:
+        return Article(self.id, self.text, published=parse_date(self.published))
 
 
 def read_wad(path: Path) -> list[Lede]:

@@ -408,20 +408,21 @@ def extract_incidents(doc: Document, gazetteer: Gazetteer | None = None,
     text = doc.text
     published = doc.article.published
     sentences = split_sentences(text)
-    candidates = _candidates(doc, sentences, published, tolls)
+    low = lower_same_length(text)
+    candidates = _candidates(doc, sentences, published, tolls, low)
     incidents = _assemble(candidates, doc, published, gazetteer)
     if any(not inc.point for inc in incidents):
-        _place_from_next_sentences(incidents, doc, sentences)
+        _place_from_next_sentences(incidents, doc, sentences, low)
     for inc in incidents:
         inc.sources = [doc.article.id]
     return incidents
 
 
-def _place_from_next_sentences(incidents: list[Incident], doc: Document, sentences: list[Sentence]) -> None:
+def _place_from_next_sentences(incidents: list[Incident], doc: Document, sentences: list[Sentence],
+                               low: str) -> None:
     """A violent incident its own sentences do not place is often placed by the next one ("... killed
     in northern Kenya. The attack on a school in Lokichogio ..."): the most specific place of the next
     two sentences, in the incident's country, not an agent's."""
-    low = lower_same_length(doc.text)
     starts = [s.start for s in sentences]
     places = [p for p in doc.places if p.place is not None]
     place_starts = [p.mention.start for p in places]
@@ -473,11 +474,10 @@ class _Scan:
         return self._claimants[si]
 
 
-def _scan(text: str, sentences: list[Sentence], published: date | None) -> _Scan:
+def _scan(text: str, low: str, sentences: list[Sentence], published: date | None) -> _Scan:
     """One Aho-Corasick pass over the lower-cased text finds every word the extractor looks for (event,
     casualty, date, dispute, claim and actor words); each sentence gets the set of them it holds, and
     the costlier patterns run only where those words are."""
-    low = lower_same_length(text)
     words: list[set[str]] = [set() for _ in sentences]
     hits: list[list[tuple[int, str]]] = [[] for _ in sentences]
     starts = [s.start for s in sentences]
@@ -537,9 +537,9 @@ def _hypothetical(low: str, floor: int, at: int) -> bool:
 
 
 def _candidates(doc: Document, sentences: list[Sentence], published: date | None,
-                tolls: TollModel | None) -> list[_Candidate]:
+                tolls: TollModel | None, low: str) -> list[_Candidate]:
     text = doc.text
-    scan = _scan(text, sentences, published)
+    scan = _scan(text, low, sentences, published)
     places = [p for p in doc.places if p.place is not None]
     out: list[_Candidate] = []
     p = 0
