@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -76,9 +77,14 @@ def export_bytes(store: Store, frame, fmt: str) -> bytes:
         return write_export(frame, Path(folder) / "incidents.gpkg", "gpkg").read_bytes()
 
 
+# How long "what was done" stays on the page: the map's own reruns (it reports its view after it is
+# drawn again) must not wipe the confirmation before the editor has read it.
+FLASH_SECONDS = 15
+
+
 def flash(message: str) -> None:
     """Say what was done, on the page as it is after the change (the tab stays where it was)."""
-    st.session_state["flash"] = message
+    st.session_state["flash"] = (message, time.monotonic())
     st.rerun()
 
 
@@ -257,7 +263,11 @@ for fmt in FORMATS:
 # -- the page --------------------------------------------------------------------------------------------
 st.title("Incident atlas")
 if "flash" in st.session_state:
-    st.success(st.session_state.pop("flash"))
+    message, said_at = st.session_state["flash"]
+    if time.monotonic() - said_at < FLASH_SECONDS:
+        st.success(message)
+    else:
+        del st.session_state["flash"]
 figures = headline(frame)
 a, b, c = st.columns(3)
 a.metric("Incidents", f"{figures['incidents']:,}")
