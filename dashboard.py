@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 from streamlit_folium import st_folium
 
 from geo.app.areas import Area, add_draw_control, area_layer, country_outlines, in_provinces, provinces, within
 from geo.app.change import default_week_end, weekly_change
+from geo.app.downloads import browser_download_html
 from geo.app.mapping import (EVENT_LABELS, Layers, MapView, base_map, basemap_labels, change_layer, counts_by_type,
                              incident_layers, place_groups, view_of)
 from geo.app.selection import click_choice, source_stating, still_in_view, table_choice
@@ -28,7 +28,7 @@ from geo.pipeline import default_pipeline
 from geo.places.gazetteer import load_gazetteer
 from geo.store import EditConflict, Filters, Store, StoreError, resolve_url
 from geo.store.auth import ROLES, AuthConfig, PermissionDenied, SignInGuard, User
-from geo.store.export import FORMATS, csv_frame, geojson_bytes, write_export
+from geo.store.export import FORMATS, MEDIA_TYPES, export_bytes
 from geo.text.incidents import EVENT_TYPES
 
 ROOT = Path(__file__).resolve().parent
@@ -62,19 +62,6 @@ def load_sources(url: str, revision: tuple) -> pd.DataFrame:
 @st.cache_resource(show_spinner=False)
 def map_labels() -> list:
     return basemap_labels()
-
-
-EXPORT_TYPES = {"geojson": "application/geo+json", "csv": "text/csv", "gpkg": "application/geopackage+sqlite3"}
-
-
-def export_bytes(store: Store, frame, fmt: str) -> bytes:
-    if fmt == "geojson":
-        return geojson_bytes(frame, store.sources(frame["incident_id"].tolist()))
-    if fmt == "csv":
-        return csv_frame(frame).to_csv(index=False).encode()
-    import tempfile
-    with tempfile.TemporaryDirectory() as folder:
-        return write_export(frame, Path(folder) / "incidents.gpkg", "gpkg").read_bytes()
 
 
 # How long "what was done" stays on the page: the map's own reruns (it reports its view after it is
@@ -253,12 +240,15 @@ layers = Layers(casualties=st.sidebar.toggle("Casualty circles", value=True, key
 if not auth.enabled:
     st.sidebar.text_input("Your name (for corrections)", key="editor")
 
-# -- export what is filtered: made when the button is clicked, for this session only -------------------------
+# -- export what is filtered: made when the button is clicked, sent over this session's own connection ----
 st.sidebar.header("Export what is filtered")
 for fmt in FORMATS:
-    st.sidebar.download_button(f"{fmt.upper()} of {count_words(len(frame), 'incident')}",
-                               lambda fmt=fmt, frame=frame: export_bytes(store, frame, fmt),
-                               f"incidents.{fmt}", EXPORT_TYPES[fmt], on_click="ignore", key=f"export_{fmt}")
+    if st.sidebar.button(f"{fmt.upper()} of {count_words(len(frame), 'incident')}", key=f"export_{fmt}"):
+        data = export_bytes(frame, fmt, store.sources(frame["incident_id"].tolist()))
+        try:
+            st.sidebar.iframe(browser_download_html(data, f"incidents.{fmt}", MEDIA_TYPES[fmt]), height=30)
+        except ValueError as too_big:
+            st.sidebar.warning(str(too_big))
 
 # -- the page --------------------------------------------------------------------------------------------
 st.title("Incident atlas")
@@ -500,8 +490,8 @@ with tabs["Articles"]:
         st.caption("The evidence sentences are framed, event words yellow, casualty numbers red.")
         st.html(stored_article_html(article.text, found["evidence"].tolist(), focus))
         if focus:  # scroll the page to the evidence the card pointed at
-            components.html("<script>var e = window.parent.document.getElementById('geo-evidence');"
-                            " if (e) { e.scrollIntoView({block: 'center'}); }</script>", height=0)
+            st.iframe("<script>var e = window.parent.document.getElementById('geo-evidence');"
+                      " if (e) { e.scrollIntoView({block: 'center'}); }</script>", height=1)
         if user.can("delete") and st.button("Delete this article", key="delete_article",
                                             help="Its incidents that no other article reports go too; "
                                                  "the audit log keeps everything, so it can be undone."):

@@ -1,11 +1,16 @@
 """The dashboard's library parts without a page: areas, URL state, time periods, the change view,
 article marking and the audit log in words."""
+import base64
+import json
+import re
 from datetime import date
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 from shapely.geometry import Point
 
+import geo.app.downloads as downloads
 from geo.app.areas import Area, country_outlines, in_provinces, within
 from geo.app.change import weekly_change
 from geo.app.mapping import group_at, place_groups
@@ -111,3 +116,14 @@ def test_a_choice_is_an_incident_id_kept_while_in_view():
     sources = pd.DataFrame({"article_key": ["k1", "k2"], "evidence": ["Talks stalled.", "Four were killed."]})
     assert source_stating(sources, "Four were killed.")["article_key"] == "k2"
     assert source_stating(sources, "other")["article_key"] == "k1" and source_stating(sources.iloc[:0], "x") is None
+
+
+def test_a_browser_download_carries_the_exact_bytes_and_refuses_what_a_browser_cannot_take(monkeypatch):
+    data = bytes(range(256)) * 4  # a GeoPackage is binary
+    page = downloads.browser_download_html(data, "incidents.gpkg", "application/geopackage+sqlite3")
+    sent = json.loads(re.search(r"const d = (\{.*?\});", page).group(1))
+    assert base64.b64decode(sent["b64"]) == data and sent["name"] == "incidents.gpkg"
+    assert "Save incidents.gpkg again (1 kB)" in page and "/media/" not in page
+    monkeypatch.setattr(downloads, "MAX_DOWNLOAD_BYTES", 1000)
+    with pytest.raises(ValueError, match="narrow the filters, or use `python -m geo export`"):
+        downloads.browser_download_html(data, "incidents.gpkg", "application/geopackage+sqlite3")

@@ -207,11 +207,15 @@ def test_a_drawn_rectangle_filters_the_figures_the_table_and_the_export(server, 
     page.wait_for_function("() => location.search.includes('area=')", timeout=60_000)
     page.wait_for_function("() => document.querySelector(\"[data-testid='stMetricValue']\").innerText.trim() === '3'",
                            timeout=60_000)  # Kabul, Spin Boldak and the Kandahar market of the test article
+    asked = []
+    page.on("request", lambda r: asked.append(r.url))
     with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="GEOJSON of 3 incidents").click()
     import json
     exported = json.loads(open(download.value.path()).read())
     assert sorted(f["properties"]["country"] for f in exported["features"]) == ["AF", "AF", "AF"]
+    assert download.value.suggested_filename == "incidents.geojson"
+    assert not [u for u in asked if "/media/" in u], asked  # made in the browser, no address on the server
     shared = page.url
     other = page.context.new_page()
     other.goto(shared)  # the same view from the link

@@ -207,11 +207,22 @@ def test_a_country_outline_or_a_province_limits_the_view(app):
     assert incidents(at) == 1 and "outline" not in at.query_params
 
 
-def test_exports_are_made_on_click_for_the_session(app):
+def test_an_export_is_made_on_click_and_sent_only_over_the_session(app):
+    import base64
+    import re
+    from streamlit.runtime import Runtime
     at = app().run()
-    buttons = at.sidebar.get("download_button")
-    assert [b.proto.label for b in buttons] == ["GEOJSON of 18 incidents", "CSV of 18 incidents", "GPKG of 18 incidents"]
-    assert all(b.proto.deferred_file_id and not b.proto.url for b in buttons)  # no /media URL until clicked
+    buttons = [b for b in at.sidebar.button if b.key.startswith("export_")]
+    assert [b.label for b in buttons] == ["GEOJSON of 18 incidents", "CSV of 18 incidents", "GPKG of 18 incidents"]
+    assert not at.get("iframe")  # nothing is prepared before a click
+    at.sidebar.button(key="export_geojson").click().run()
+    [frame] = at.get("iframe")
+    page = frame.proto.srcdoc
+    data = json.loads(base64.b64decode(re.search(r'"b64": "([^"]+)"', page).group(1)))
+    assert len(data["features"]) == 18 and '"name": "incidents.geojson"' in page
+    # The bytes went inside the page over the session's connection: no /media address was made for them.
+    media = Runtime.instance().media_file_mgr if Runtime.exists() else None
+    assert "/media/" not in page and (media is None or not media._file_metadata)
 
 
 def test_untrusted_article_text_is_escaped_everywhere(app, tmp_path):

@@ -30,6 +30,7 @@ from .frame import LIST_SEPARATOR
 FORMATS = EXPORT_FORMATS
 LIST_FIELDS = ("killed_text", "wounded_text", "victims", "actors", "claimed_by", "notes")
 COORDINATE_DIGITS = 6  # about 10 cm, as RFC 7946 suggests
+MEDIA_TYPES = {"geojson": "application/geo+json", "csv": "text/csv", "gpkg": "application/geopackage+sqlite3"}
 
 
 class ExportError(Exception):
@@ -100,6 +101,16 @@ def csv_frame(frame: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 STDOUT = "-"
+
+
+def export_bytes(frame: gpd.GeoDataFrame, fmt: str, sources: pd.DataFrame | None = None) -> bytes:
+    """The export as bytes in memory, for a download that never touches a server path."""
+    if fmt == "geojson":
+        return geojson_bytes(frame, sources)
+    if fmt == "csv":
+        return csv_frame(frame).to_csv(index=False).encode()
+    with tempfile.TemporaryDirectory() as folder:
+        return write_export(frame, Path(folder) / f"incidents.{fmt}", fmt, sources).read_bytes()
 
 
 def write_export(frame: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str,
