@@ -79,7 +79,9 @@ def test_every_dev_set_side_by_side():
                        text=True)
     assert r.returncode == 0, r.stderr
     scores = json.loads(r.stdout)
-    assert {"geoparse lgl", "incidents", "wad", "ged", "case"} <= set(scores)
+    assert {"geoparse lgl", "geoparse pooled", "incidents", "wad", "ged", "case"} <= set(scores)
+    lgl, tr, gwn = (scores[f"geoparse {c}"]["e2e161"] for c in ("lgl", "trnews", "geowebnews"))
+    assert min(lgl, tr, gwn) <= scores["geoparse pooled"]["e2e161"] <= max(lgl, tr, gwn)
     for name, floors in DEV_FLOORS.items():
         for key, floor in floors.items():
             assert scores[name][key] >= floor, (name, key, scores[name][key])
