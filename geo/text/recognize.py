@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from .document import Document, Mention
+from .names import NameModel, mention_features, other_uses, place_evidence, shipped_model
 from ..places.gazetteer import ABBREV, DEMONYM, FUZZY, KIND_CODE, VARIANT, Gazetteer, NameHit
 from ..places.normalize import fold
 
@@ -64,14 +65,18 @@ _MAJOR_KINDS = {KIND_CODE[k] for k in ("country", "admin1", "continent", "region
 class Recognizer:
     """Pipeline component: fills `doc.mentions`."""
 
-    def __init__(self, gazetteer: Gazetteer, demonyms: bool = True) -> None:
+    def __init__(self, gazetteer: Gazetteer, demonyms: bool = True, names: NameModel | None | str = "shipped") -> None:
+        """`names`: the name reader's model, which drops people and organisations named like places
+        (None: the rules alone)."""
         self.gaz = gazetteer
         self.demonyms = demonyms
+        self.names = shipped_model() if names == "shipped" else names
         self.common = gazetteer.common_words
         rows = gazetteer.places
         self._population = rows["population"].tolist()
         self._is_major = (np.isin(rows["kind"], list(_MAJOR_KINDS)) | (rows["population"] >= 1_000_000)
                           | (rows["capital"] > 0)).tolist()
+        self._kind = rows["kind"].tolist()
 
     def __call__(self, doc: Document) -> Document:
         doc.mentions = self.find(doc.text)
@@ -190,8 +195,24 @@ class Recognizer:
         if surnames:
             mentions = [m for m in mentions if not (m.role == "name" and fold(m.text) in surnames
                                                     and not self._major(m.hits))]
+        if self.names is not None:
+            mentions = self._drop_names(text, mentions)
         self._link_qualifiers(text, mentions)
         return mentions
+
+    def name_features(self, text: str, mentions: list[Mention]) -> list[tuple[str, ...]]:
+        """What the name reader (`names.py`) reads of each mention."""
+        return [mention_features(text, m, place_evidence(
+            m.hits, self._population, self._is_major, self._kind,
+            min(self.common.get(fold(w), 0.0) for w in m.text.split()), _WEAK), other_uses(text, m))
+            for m in mentions]
+
+    def _drop_names(self, text: str, mentions: list[Mention]) -> list[Mention]:
+        """The mentions the name reader takes for places (demonyms are not its to judge)."""
+        judged = [m for m in mentions if m.role != "demonym"]
+        drop = {id(m) for m, f in zip(judged, self.name_features(text, judged))
+                if self.names.probability(f) < self.names.threshold}
+        return [m for m in mentions if id(m) not in drop]
 
     def _lookup(self, text, toks, a: int, b: int, key, caps_ok, skeleton: bool) -> tuple[list[NameHit], int]:
         """Hits for tokens a..b-1 and the end offset of the name (an abbreviation may take a '.')."""
