@@ -288,9 +288,10 @@ def train_names(args) -> int:
     gaz = load_gazetteer()
     strengths = (args.c,) if args.c else (0.1, 0.3, 1.0, 3.0)
     training = train(texts, Recognizer(gaz, names=None), max(args.cv, 2), strengths)
+    out = Path(args.out) if args.out else MODEL_PATH
     print(f"trained on {training.places} places and {training.others} other names in {len(texts)} texts; "
           f"C={training.c}, threshold {training.model.threshold}; {len(training.model.weights)} weights -> "
-          f"{save(training.model, MODEL_PATH)}")
+          f"{save(training.model, out)}")
     print(f"{args.cv}-fold cross-validation: {json.dumps(training.cv)}")
     eval_dir = default_eval_dir().parent
     dev = None
@@ -298,7 +299,7 @@ def train_names(args) -> int:
         before = geoparse_dev_scores(Pipeline([Recognizer(gaz, names=None), Resolver(gaz)]), eval_dir)
         after = geoparse_dev_scores(Pipeline([Recognizer(gaz, names=training.model), Resolver(gaz)]), eval_dir)
         dev = {name: (before[name], after[name]) for name in before}
-    write_card(MODEL_PATH.with_suffix(".md"), training, texts, versions, max(args.cv, 2), dev)
+    write_card(out.with_suffix(".md"), training, texts, versions, max(args.cv, 2), dev)
     return 0
 
 
@@ -583,6 +584,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gum", help="names: a GUM corpus checkout (github.com/amir-zeldes/gum; a work tree or its git "
                    "directory), of which the freely licensed genres are read")
     p.add_argument("--wikigold", help="names: wikigold.conll.txt (CC BY 4.0)")
+    p.add_argument("--out", help="names: where to write the model (default: the shipped geo/learn/models/names.json; "
+                   "its card beside it)")
     p.add_argument("--c", type=float, help="inverse regularisation strength (tolls: 0.3; names: chosen by "
                    "cross-validation)")
     p.add_argument("--cv", type=int, default=5, help="folds of cross-validation (0: none)")

@@ -47,32 +47,38 @@ class AnnotatedText:
 
 
 def parse_conllu(doc_id: str, conllu: str, licence: str) -> AnnotatedText:
-    """A GUM document (CoNLL-U with `Entity=` spans in the last column) as text and entity spans: tokens
-    joined as written (SpaceAfter=No), sentences by a space, paragraphs and headings by a line break."""
+    """A GUM document (CoNLL-U with `Entity=` spans in the last column) as text and entity spans: each
+    sentence as its `# text` line gives it (tokens found in it in order), sentences joined by a space,
+    paragraphs and headings by a line break."""
     parts: list[str] = []
     pos = 0
     source = doc_id
     opened: dict[str, list[tuple[int, str]]] = {}
     entities: list[Entity] = []
-    space_before = ""
+    separator = ""
+    sentence, offset, cursor = "", 0, 0
     for line in conllu.splitlines():
         if line.startswith("# meta::sourceURL = "):
             source = line.split("=", 1)[1].strip()
-        if line.startswith("# newpar"):
-            space_before = "\n" if parts else ""
+        elif line.startswith("# newpar"):
+            separator = "\n" if parts else ""
+        elif line.startswith("# text = "):
+            sentence, cursor = line[len("# text = "):], 0
+            parts.append(separator + sentence)
+            offset = pos + len(separator)
+            pos = offset + len(sentence)
+            separator = " "
         if not line or line.startswith("#"):
             continue
         cols = line.split("\t")
         if "-" in cols[0] or "." in cols[0]:
             continue
-        parts.append(space_before)
-        pos += len(space_before)
-        start, end = pos, pos + len(cols[1])
-        parts.append(cols[1])
-        pos = end
-        misc = dict(f.split("=", 1) for f in cols[9].split("|") if "=" in f)
-        space_before = "" if misc.get("SpaceAfter") == "No" else " "
-        for m in _ENTITY.finditer(misc.get("Entity", "")):
+        found = sentence.find(cols[1], cursor)
+        if found < 0:
+            continue  # a token the sentence does not spell so (never in the genres read)
+        start, end = offset + found, offset + found + len(cols[1])
+        cursor = found + len(cols[1])
+        for m in _ENTITY.finditer(next((f[7:] for f in cols[9].split("|") if f.startswith("Entity=")), "")):
             if m.group(1):
                 opened.setdefault(m.group(1), []).append((start, m.group(2)))
                 if m.group(3):
@@ -87,11 +93,10 @@ def parse_conllu(doc_id: str, conllu: str, licence: str) -> AnnotatedText:
 def read_gum(path: Path) -> tuple[list[AnnotatedText], str]:
     """The freely licensed GUM documents of a GUM checkout (a work tree or a git directory; its `dep/`
     CoNLL-U files) and a description of the version read (the commit, where `path` is a git repository)."""
-    try:
+    commit = ""
+    if (path / ".git").exists() or ((path / "HEAD").is_file() and (path / "objects").is_dir()):
         commit = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True,
                                 check=True).stdout.strip()
-    except (subprocess.CalledProcessError, FileNotFoundError):
-        commit = ""
     if (path / "dep").is_dir():
         files = {p.name: p.read_text(encoding="utf-8") for p in sorted((path / "dep").glob("GUM_*.conllu"))}
     elif commit:

@@ -23,7 +23,7 @@ from .linear import fit_weights, folds
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "names.json"
 LABELS = ("other", "place")
 _PERSON_OR_ORG = frozenset({"person", "organization"})
-_THRESHOLDS = [x / 100 for x in range(5, 96, 5)]
+_THRESHOLDS = [x / 100 for x in range(1, 100)]
 RECALL_FLOOR = 0.99
 
 

@@ -151,6 +151,13 @@ def other_uses(text: str, m: Mention) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
+def _opens_name(text: str, m: Mention) -> bool:
+    """Whether `m` is one title-case word that opens a run of capitalised words, as a given name does
+    ("Michael Jordan"; not "CTV Saskatoon", "Robinson College Cambridge")."""
+    before = _WORD.findall(text, max(0, m.start - 20), m.start)[-1:]
+    return " " not in m.text and _shape(m.text) == "Xx" and not (before and _shape(before[0]) == "Xx")
+
+
 @dataclass(frozen=True)
 class NameModel:
     """A binary logistic regression: the probability that a mention names a place."""
@@ -162,6 +169,19 @@ class NameModel:
     def probability(self, features: tuple[str, ...]) -> float:
         score = self.intercept + sum(self.weights.get(f, 0.0) for f in features)
         return 1.0 / (1.0 + math.exp(-score)) if score > -30 else 0.0
+
+    def places(self, text: str, mentions: list[Mention], features: list[tuple[str, ...]]) -> set[int]:
+        """The ids of the mentions read as places. A name right after one read as a given name ("Michael
+        Jordan") is the person's too, and so are the article's other uses of it that nothing marks as a
+        place ("Jordan said", not "in Jordan")."""
+        keep = [self.probability(f) >= self.threshold for f in features]
+        surnames = set()
+        for k in range(1, len(mentions)):
+            if keep[k] and not keep[k - 1] and text[mentions[k - 1].end:mentions[k].start] == " " and \
+                    _opens_name(text, mentions[k - 1]):
+                keep[k] = False
+                surnames.add(mentions[k].text)
+        return {id(m) for m, kept in zip(mentions, keep) if kept and (m.cued or m.text not in surnames)}
 
     def to_json(self) -> dict:
         return {"classes": ["other", "place"], "intercept": self.intercept, "threshold": self.threshold,

@@ -210,9 +210,8 @@ class Recognizer:
     def _drop_names(self, text: str, mentions: list[Mention]) -> list[Mention]:
         """The mentions the name reader takes for places (demonyms are not its to judge)."""
         judged = [m for m in mentions if m.role != "demonym"]
-        drop = {id(m) for m, f in zip(judged, self.name_features(text, judged))
-                if self.names.probability(f) < self.names.threshold}
-        return [m for m in mentions if id(m) not in drop]
+        kept = self.names.places(text, judged, self.name_features(text, judged))
+        return [m for m in mentions if m.role == "demonym" or id(m) in kept]
 
     def _lookup(self, text, toks, a: int, b: int, key, caps_ok, skeleton: bool) -> tuple[list[NameHit], int]:
         """Hits for tokens a..b-1 and the end offset of the name (an abbreviation may take a '.')."""
@@ -326,6 +325,8 @@ class Recognizer:
         if a > i and not matched_before:
             prev = toks[a - 1][2]
             prev_key = key(a - 1)
+            if prev_key in TITLES and prev_key not in ("by", "st"):  # not "22nd St. North"
+                return "person"  # "Senator Flores said" opening a sentence: the title is in the run
             if prev not in CONNECTORS and prev_key not in MODIFIERS and not (
                     uninformative[a - 1] and self.common.get(prev_key, 0) >= 3.5) and not (
                     prev.isupper() and len(prev) > 1):
