@@ -126,29 +126,41 @@ def mention_features(text: str, m: Mention, ev: PlaceEvidence, others: tuple[str
     return tuple(feats)
 
 
-def other_uses(text: str, m: Mention) -> tuple[str, ...]:
-    """How the mention's name is used elsewhere in the article: after a title, before "said", inside a
-    longer capitalised name ("Jordan Henderson ... Jordan")."""
-    out: set[str] = set()
-    pattern = re.compile(rf"(?<![\w-]){re.escape(m.text)}(?![\w-])")
-    for k, other in enumerate(pattern.finditer(text)):
-        if k >= _OTHER_USES:
-            break
-        if other.start() == m.start:
-            continue
-        out.add("other_use")
-        before = _WORD.findall(text, max(0, other.start() - 20), other.start())[-1:]
-        after = _WORD.findall(text, other.end(), other.end() + 20)[:1]
-        if before and before[0].lower().rstrip(".") in _TITLE:
-            out.add("other_title")
-        if before and _shape(before[0]) == "Xx" and text[other.start() - 1] == " " and \
-                "\n" not in text[other.start() - 3:other.start()]:
-            out.add("other_after_name")
-        if after and after[0].lower() in _SPEECH:
-            out.add("other_speech")
-        if after and _shape(after[0]) == "Xx" and text[other.end():other.end() + 1] == " ":
-            out.add("other_continued")
-    return tuple(sorted(out))
+def other_uses(text: str, mentions: list[Mention]) -> list[tuple[str, ...]]:
+    """For each mention, how its name is used elsewhere in the article: after a title, before "said",
+    inside a longer capitalised name ("Jordan Henderson ... Jordan"). Each name's uses are read once."""
+    uses: dict[str, list[tuple[int, frozenset[str]]]] = {}
+    out = []
+    for m in mentions:
+        if m.text not in uses:
+            uses[m.text] = _uses(text, m.text)
+        out.append(tuple(sorted(frozenset().union(*(f for start, f in uses[m.text] if start != m.start)))))
+    return out
+
+
+def _uses(text: str, name: str) -> list[tuple[int, frozenset[str]]]:
+    """The first uses of `name` as a whole word in `text`, each with what surrounds it."""
+    found = []
+    start = text.find(name)
+    while start >= 0 and len(found) <= _OTHER_USES:
+        end = start + len(name)
+        if not (start and (text[start - 1].isalnum() or text[start - 1] == "-")) and \
+                not (end < len(text) and (text[end].isalnum() or text[end] == "-")):
+            feats = {"other_use"}
+            before = _WORD.findall(text, max(0, start - 20), start)[-1:]
+            after = _WORD.findall(text, end, end + 20)[:1]
+            if before and before[0].lower().rstrip(".") in _TITLE:
+                feats.add("other_title")
+            if before and _shape(before[0]) == "Xx" and text[start - 1] == " " and \
+                    "\n" not in text[start - 3:start]:
+                feats.add("other_after_name")
+            if after and after[0].lower() in _SPEECH:
+                feats.add("other_speech")
+            if after and _shape(after[0]) == "Xx" and text[end:end + 1] == " ":
+                feats.add("other_continued")
+            found.append((start, frozenset(feats)))
+        start = text.find(name, start + 1)
+    return found
 
 
 def _opens_name(text: str, m: Mention) -> bool:
@@ -167,7 +179,8 @@ class NameModel:
     threshold: float = 0.5  # below this probability of a place the mention is dropped
 
     def probability(self, features: tuple[str, ...]) -> float:
-        score = self.intercept + sum(self.weights.get(f, 0.0) for f in features)
+        weights = self.weights
+        score = self.intercept + sum([weights[f] for f in features if f in weights])
         return 1.0 / (1.0 + math.exp(-score)) if score > -30 else 0.0
 
     def places(self, text: str, mentions: list[Mention], features: list[tuple[str, ...]]) -> set[int]:

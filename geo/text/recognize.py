@@ -204,8 +204,8 @@ class Recognizer:
         """What the name reader (`names.py`) reads of each mention."""
         return [mention_features(text, m, place_evidence(
             m.hits, self._population, self._is_major, self._kind,
-            min(self.common.get(fold(w), 0.0) for w in m.text.split()), _WEAK), other_uses(text, m))
-            for m in mentions]
+            min(self.common.get(fold(w), 0.0) for w in m.text.split()), _WEAK), others)
+            for m, others in zip(mentions, other_uses(text, mentions))]
 
     def _drop_names(self, text: str, mentions: list[Mention]) -> list[Mention]:
         """The mentions the name reader takes for places (demonyms are not its to judge)."""
