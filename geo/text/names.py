@@ -42,22 +42,18 @@ _SENTENCE_END = frozenset(".!?:;\"\u201c\u201d")
 
 @dataclass(frozen=True, slots=True)
 class PlaceEvidence:
-    """What the gazetteer says of a mention's readings (the strongest one under the name as written)."""
+    """What the gazetteer says of a mention's readings under the name as written."""
 
     population: int
     major: bool       # a country, division, region, a city of a million or a capital
     kind: str         # the gazetteer kind of the most populous reading
-    weak: bool        # reached only as another romanisation or by its consonants
     zipf: float       # how common the name is as an English word (wordfreq Zipf scale)
 
 
-def place_evidence(hits, population: list[int], major: list[bool], kind: list[int], zipf: float,
-                   weak_flags: int) -> PlaceEvidence:
+def place_evidence(hits, population: list[int], major: list[bool], kind: list[int], zipf: float) -> PlaceEvidence:
     """The evidence of a mention's gazetteer readings (`population`, `major`, `kind`: by place row)."""
-    strong = [h.place for h in hits if not h.flags & weak_flags]
-    best = max(strong or [h.place for h in hits], key=population.__getitem__)
-    return PlaceEvidence(max((population[p] for p in strong), default=0), any(major[p] for p in strong),
-                         KINDS[kind[best]], not strong, zipf)
+    best = max((h.place for h in hits), key=population.__getitem__)
+    return PlaceEvidence(population[best], any(major[h.place] for h in hits), KINDS[kind[best]], zipf)
 
 
 def _bucket(population: int) -> str:
@@ -91,8 +87,6 @@ def mention_features(text: str, m: Mention, ev: PlaceEvidence, others: tuple[str
              f"shape={_shape(surface)}"]
     if ev.major:
         feats.append("major")
-    if ev.weak:
-        feats.append("weak")
     if m.cued:
         feats.append("cued")
     if m.feature:

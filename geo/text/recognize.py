@@ -203,15 +203,22 @@ class Recognizer:
     def name_features(self, text: str, mentions: list[Mention]) -> list[tuple[str, ...]]:
         """What the name reader (`names.py`) reads of each mention."""
         return [mention_features(text, m, place_evidence(
-            m.hits, self._population, self._is_major, self._kind,
-            min(self.common.get(fold(w), 0.0) for w in m.text.split()), _WEAK), others)
+            [h for h in m.hits if not h.flags & _WEAK], self._population, self._is_major, self._kind,
+            min(self.common.get(fold(w), 0.0) for w in m.text.split())), others)
             for m, others in zip(mentions, other_uses(text, mentions))]
 
+    @staticmethod
+    def name_candidates(mentions: list[Mention]) -> list[Mention]:
+        """The mentions the name reader judges: not demonyms, nor names reached only as another
+        romanisation, which the resolver already asks the article to support ("Bokamal", "Tabaqa")."""
+        return [m for m in mentions if m.role != "demonym" and not all(h.flags & _WEAK for h in m.hits)]
+
     def _drop_names(self, text: str, mentions: list[Mention]) -> list[Mention]:
-        """The mentions the name reader takes for places (demonyms are not its to judge)."""
-        judged = [m for m in mentions if m.role != "demonym"]
+        """The mentions the name reader takes for places, and those it does not judge."""
+        judged = self.name_candidates(mentions)
         kept = self.names.places(text, judged, self.name_features(text, judged))
-        return [m for m in mentions if m.role == "demonym" or id(m) in kept]
+        judged_ids = {id(m) for m in judged}
+        return [m for m in mentions if id(m) in kept or id(m) not in judged_ids]
 
     def _lookup(self, text, toks, a: int, b: int, key, caps_ok, skeleton: bool) -> tuple[list[NameHit], int]:
         """Hits for tokens a..b-1 and the end offset of the name (an abbreviation may take a '.')."""
