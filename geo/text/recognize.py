@@ -1,10 +1,12 @@
 """Recognition: find the spans of an article that name places.
 
-No statistical model: capitalised word runs are matched against the gazetteer (longest match first),
+No model download: capitalised word runs are matched against the gazetteer (longest match first),
 then filtered by the evidence an English news text gives about proper names. A sentence's first word
 and headline words are capitalised anyway, so a common word there ("Nice", "Reading", "Share") is only
 a place when the place is a major one; a place name inside a longer name ("Jessica Williams", "Asim
 Malik") or after a title ("Gen.", "Minister") is a person, and so are later bare uses of that surname.
+What these rules keep, the name reader (`names.py`, a small learned model) judges once more: "Douglas
+said", "Michael Jordan ... Jordan said" are people.
 """
 from __future__ import annotations
 
