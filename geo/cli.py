@@ -262,6 +262,48 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_train(args) -> int:
+    return train_names(args) if args.model == "names" else train_tolls(args)
+
+
+def train_names(args) -> int:
+    from .evaluate import default_eval_dir, geoparse_dev_scores
+    from .learn.corpora import read_gum, read_wikigold
+    from .learn.linear import save
+    from .learn.names import MODEL_PATH, train, write_card
+    from .pipeline import Pipeline
+    from .places.gazetteer import load_gazetteer
+    from .text.recognize import Recognizer
+    from .text.resolve import Resolver
+    if not args.gum and not args.wikigold:
+        raise CommandError("names: give the annotated text to learn from: --gum (a GUM checkout) and/or "
+                           "--wikigold (wikigold.conll.txt)")
+    texts, versions = [], []
+    for path, read in ((args.gum, read_gum), (args.wikigold, read_wikigold)):
+        if path:
+            if not Path(path).exists():
+                raise CommandError(f"{path}: no such file or folder")
+            read_texts, version = read(Path(path))
+            texts += read_texts
+            versions.append(f"{version}: {len(read_texts)} texts")
+    gaz = load_gazetteer()
+    strengths = (args.c,) if args.c else (0.1, 0.3, 1.0, 3.0)
+    training = train(texts, Recognizer(gaz, names=None), max(args.cv, 2), strengths)
+    out = Path(args.out) if args.out else MODEL_PATH
+    print(f"trained on {training.places} places and {training.others} other names in {len(texts)} texts; "
+          f"C={training.c}, threshold {training.model.threshold}; {len(training.model.weights)} weights -> "
+          f"{save(training.model, out)}")
+    print(f"{args.cv}-fold cross-validation: {json.dumps(training.cv)}")
+    eval_dir = default_eval_dir().parent
+    dev = None
+    if (eval_dir / "geoparse").is_dir():  # reported beside the model, never used to choose anything
+        before = geoparse_dev_scores(Pipeline([Recognizer(gaz, names=None), Resolver(gaz)]), eval_dir)
+        after = geoparse_dev_scores(Pipeline([Recognizer(gaz, names=training.model), Resolver(gaz)]), eval_dir)
+        dev = {name: (before[name], after[name]) for name in before}
+    write_card(out.with_suffix(".md"), training, texts, versions, max(args.cv, 2), dev)
+    return 0
+
+
+def train_tolls(args) -> int:
     from .evaluate import cross_validate_tolls, default_eval_dir, score_with_shared, toll_scores
     from .learn.tolls import MODEL_PATH, fit, labelled_candidates, read_labelled, read_wad, save, write_card
     from .pipeline import incident_pipeline
@@ -271,11 +313,12 @@ def cmd_train(args) -> int:
         raise CommandError(f"{wad}: no WAD ledes to train on (the dev split sits in ../shared/eval/wad)")
     ledes = read_wad(wad) + read_labelled(Path(args.labels))
     used = sum(labelled_candidates(x) is not None for x in ledes)
-    model = fit(ledes, args.c)
+    c = args.c or 0.3
+    model = fit(ledes, c)
     print(f"trained on {used} of {len(ledes)} ledes; {len(model.weights)} weights -> {save(model)}")
     cv = rules = None
     if args.cv > 1:
-        cv = cross_validate_tolls(ledes, args.cv, eval_dir, args.c)
+        cv = cross_validate_tolls(ledes, args.cv, eval_dir, c)
         rules_only = incident_pipeline(tolls=None)
         rules = score_with_shared(eval_dir, "wad", wad, [rules_only(x.article()).as_json() for x in ledes])
         print(f"{args.cv}-fold cross-validation on WAD: {json.dumps(cv)}")
@@ -283,7 +326,7 @@ def cmd_train(args) -> int:
     if Path(args.heldout).is_file():  # labelled ledes never trained on, from another source than WAD
         heldout = toll_scores(incident_pipeline(tolls=model), read_labelled(Path(args.heldout)))
         print(f"held out ({args.heldout}): {json.dumps(heldout)}")
-    write_card(MODEL_PATH.with_suffix(".md"), ledes, used, args.c, cv, rules, args.cv, heldout)
+    write_card(MODEL_PATH.with_suffix(".md"), ledes, used, c, cv, rules, args.cv, heldout)
     return 0
 
 
@@ -530,14 +573,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("train", help="train a shipped model from labelled data, with cross-validated scores")
-    p.add_argument("model", choices=["tolls"], help="tolls: which numbers count the killed and the wounded")
+    p.add_argument("model", choices=["tolls", "names"], help="tolls: which numbers count the killed and the "
+                   "wounded; names: which place names name people, organisations or teams instead")
     p.add_argument("--wad", help="WAD ledes (default ../shared/eval/wad/dev.jsonl)")
     p.add_argument("--labels", default=str(Path(__file__).resolve().parents[1] / "data" / "training" / "tolls.jsonl"),
                    help="ledes labelled in this repository, with their sources")
     p.add_argument("--heldout", default=str(Path(__file__).resolve().parents[1] / "data" / "heldout" /
                                             "wikinews_tolls.jsonl"),
                    help="labelled ledes never trained on, scored with the new model (default: Wikinews ledes)")
-    p.add_argument("--c", type=float, default=0.3, help="inverse regularisation strength")
+    p.add_argument("--gum", help="names: a GUM corpus checkout (github.com/amir-zeldes/gum; a work tree or its git "
+                   "directory), of which the freely licensed genres are read")
+    p.add_argument("--wikigold", help="names: wikigold.conll.txt (CC BY 4.0)")
+    p.add_argument("--out", help="names: where to write the model (default: the shipped geo/learn/models/names.json; "
+                   "its card beside it)")
+    p.add_argument("--c", type=float, help="inverse regularisation strength (tolls: 0.3; names: chosen by "
+                   "cross-validation)")
     p.add_argument("--cv", type=int, default=5, help="folds of cross-validation (0: none)")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("gazetteer", help="build the offline gazetteer index, report on it, search it")

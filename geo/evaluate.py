@@ -264,6 +264,12 @@ def evaluate_dev_sets(pipeline: Pipeline, eval_dir: Path) -> dict[str, dict]:
     return scores
 
 
+def geoparse_dev_scores(pipeline: Pipeline, eval_dir: Path) -> dict[str, dict]:
+    """The geoparsing dev sets alone, each scored by its own scorer."""
+    return {name: score_with_shared(eval_dir, name, gold, [pipeline(a).as_json() for a in arts])
+            for name, gold, arts in dev_inputs(eval_dir) if name.startswith("geoparse")}
+
+
 def format_dev_table(scores: dict[str, dict]) -> str:
     rows = []
     for name, s in scores.items():
@@ -276,7 +282,8 @@ def format_dev_table(scores: dict[str, dict]) -> str:
 def cross_validate_tolls(ledes: list, k: int, eval_dir: Path, c: float = 1.0) -> dict:
     """WAD scores of the toll reader trained on k-1 folds of `ledes` and run, through the whole
     extractor, on the fold it did not see; the folds' predictions are scored together."""
-    from .learn.tolls import fit, folds
+    from .learn.linear import folds
+    from .learn.tolls import fit
     from .pipeline import incident_pipeline
     from .places.gazetteer import load_gazetteer
     gaz = load_gazetteer()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import random
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from ..text.sources import parse_date
 from ..places.normalize import lower_same_length
 from ..text.sentences import split_sentences
 from ..text.tolls import KINDS, Candidate, TollModel, candidates
+from .linear import fit_weights, save as save_weights
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "tolls.json"
 
@@ -109,35 +109,17 @@ def _matching(cands: list[Candidate], figure: int | None, taken: set[int]) -> se
 
 def fit(ledes: Iterable[Lede], c: float = 1.0) -> TollModel:
     """A multinomial logistic regression over the candidates of `ledes` (scikit-learn, CPU, seconds)."""
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
     rows, labels = [], []
     for lede in ledes:
         for cand, label in labelled_candidates(lede) or ():
-            rows.append(dict.fromkeys(cand.features, 1))
+            rows.append(cand.features)
             labels.append(label)
-    vec = DictVectorizer()
-    x = vec.fit_transform(rows)
-    clf = LogisticRegression(C=c, max_iter=2000, class_weight=None)
-    clf.fit(x, labels)
-    order = [list(clf.classes_).index(k) for k in KINDS]
-    coef = clf.coef_[order]
-    weights = {name: tuple(float(coef[k, col]) for k in range(3)) for name, col in vec.vocabulary_.items()
-               if max(abs(coef[k, col]) for k in range(3)) > 1e-3}
-    return TollModel(weights, tuple(float(clf.intercept_[k]) for k in order))
-
-
-def folds(items: list, k: int, seed: int = 13) -> list[tuple[list, list]]:
-    shuffled = items[:]
-    random.Random(seed).shuffle(shuffled)
-    return [([x for j, x in enumerate(shuffled) if j % k != f], [x for j, x in enumerate(shuffled) if j % k == f])
-            for f in range(k)]
+    weights, intercept = fit_weights(rows, labels, KINDS, c)
+    return TollModel(weights, intercept)
 
 
 def save(model: TollModel, path: Path = MODEL_PATH) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(model.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")
-    return path
+    return save_weights(model, path)
 
 
 def write_card(path: Path, ledes: list[Lede], used: int, c: float, cv: dict | None, rules_only: dict | None,

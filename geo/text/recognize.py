@@ -1,10 +1,12 @@
 """Recognition: find the spans of an article that name places.
 
-No statistical model: capitalised word runs are matched against the gazetteer (longest match first),
+No model download: capitalised word runs are matched against the gazetteer (longest match first),
 then filtered by the evidence an English news text gives about proper names. A sentence's first word
 and headline words are capitalised anyway, so a common word there ("Nice", "Reading", "Share") is only
 a place when the place is a major one; a place name inside a longer name ("Jessica Williams", "Asim
 Malik") or after a title ("Gen.", "Minister") is a person, and so are later bare uses of that surname.
+What these rules keep, the name reader (`names.py`, a small learned model) judges once more: "Douglas
+said", "Michael Jordan ... Jordan said" are people.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import re
 import numpy as np
 
 from .document import Document, Mention
+from .names import NameModel, mention_features, other_uses, place_evidence, shipped_model
 from ..places.gazetteer import ABBREV, DEMONYM, FUZZY, KIND_CODE, VARIANT, Gazetteer, NameHit
 from ..places.normalize import fold
 
@@ -64,14 +67,18 @@ _MAJOR_KINDS = {KIND_CODE[k] for k in ("country", "admin1", "continent", "region
 class Recognizer:
     """Pipeline component: fills `doc.mentions`."""
 
-    def __init__(self, gazetteer: Gazetteer, demonyms: bool = True) -> None:
+    def __init__(self, gazetteer: Gazetteer, demonyms: bool = True, names: NameModel | None | str = "shipped") -> None:
+        """`names`: the name reader's model, which drops people and organisations named like places
+        (None: the rules alone)."""
         self.gaz = gazetteer
         self.demonyms = demonyms
+        self.names = shipped_model() if names == "shipped" else names
         self.common = gazetteer.common_words
         rows = gazetteer.places
         self._population = rows["population"].tolist()
         self._is_major = (np.isin(rows["kind"], list(_MAJOR_KINDS)) | (rows["population"] >= 1_000_000)
                           | (rows["capital"] > 0)).tolist()
+        self._kind = rows["kind"].tolist()
 
     def __call__(self, doc: Document) -> Document:
         doc.mentions = self.find(doc.text)
@@ -190,8 +197,30 @@ class Recognizer:
         if surnames:
             mentions = [m for m in mentions if not (m.role == "name" and fold(m.text) in surnames
                                                     and not self._major(m.hits))]
+        if self.names is not None:
+            mentions = self._drop_names(text, mentions)
         self._link_qualifiers(text, mentions)
         return mentions
+
+    def name_features(self, text: str, mentions: list[Mention]) -> list[tuple[str, ...]]:
+        """What the name reader (`names.py`) reads of each mention."""
+        return [mention_features(text, m, place_evidence(
+            [h for h in m.hits if not h.flags & _WEAK], self._population, self._is_major, self._kind,
+            min(self.common.get(fold(w), 0.0) for w in m.text.split())), others)
+            for m, others in zip(mentions, other_uses(text, mentions))]
+
+    @staticmethod
+    def name_candidates(mentions: list[Mention]) -> list[Mention]:
+        """The mentions the name reader judges: not demonyms, nor names reached only as another
+        romanisation, which the resolver already asks the article to support ("Bokamal", "Tabaqa")."""
+        return [m for m in mentions if m.role != "demonym" and not all(h.flags & _WEAK for h in m.hits)]
+
+    def _drop_names(self, text: str, mentions: list[Mention]) -> list[Mention]:
+        """The mentions the name reader takes for places, and those it does not judge."""
+        judged = self.name_candidates(mentions)
+        kept = self.names.places(text, judged, self.name_features(text, judged))
+        judged_ids = {id(m) for m in judged}
+        return [m for m in mentions if id(m) in kept or id(m) not in judged_ids]
 
     def _lookup(self, text, toks, a: int, b: int, key, caps_ok, skeleton: bool) -> tuple[list[NameHit], int]:
         """Hits for tokens a..b-1 and the end offset of the name (an abbreviation may take a '.')."""
@@ -305,6 +334,8 @@ class Recognizer:
         if a > i and not matched_before:
             prev = toks[a - 1][2]
             prev_key = key(a - 1)
+            if prev_key in TITLES and prev_key not in ("by", "st"):  # not "22nd St. North"
+                return "person"  # "Senator Flores said" opening a sentence: the title is in the run
             if prev not in CONNECTORS and prev_key not in MODIFIERS and not (
                     uninformative[a - 1] and self.common.get(prev_key, 0) >= 3.5) and not (
                     prev.isupper() and len(prev) > 1):
