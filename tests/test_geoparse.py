@@ -91,6 +91,12 @@ def test_people_are_not_places(parse):
     assert names(parse(text)) == []
 
 
+def test_a_place_opened_by_a_modifier_is_not_a_persons_name(parse):
+    """Two capitalised words are a person ("Michael Flores") unless the first is "Downtown", "North"..."""
+    text = "Downtown Greer has become a destination. New shops opened in Greer, South Carolina, last year."
+    assert [n for n, _ in names(parse(text))] == ["Greer", "Greer", "South Carolina"]
+
+
 def test_organisations_are_not_places(parse):
     assert names(parse("The United Nations urged restraint, Geo news reported.")) == []
 

@@ -310,8 +310,9 @@ class Recognizer:
             # A skeleton or variant match is no evidence that "Barangay" in "Barangay Paciano" is a place.
             matched_before = bool(verdict) and verdict != "person" and not all(h.flags & _WEAK for h in hits)
             a = b
-        # "Michael Flores": two or three capitalised words, each a minor place at most, are a person.
-        if 2 <= j - i <= 3 and out and not locative and all(w == 1 for w in spans) and \
+        # "Michael Flores": two or three capitalised words, each a minor place at most, are a person
+        # ("Downtown Greer" is not: a modifier opens it).
+        if 2 <= j - i <= 3 and out and not locative and all(w == 1 for w in spans) and key(i) not in MODIFIERS and \
                 not any(self._major(m.hits) for m in out) and all(
                     toks[k][2] not in CONNECTORS and not toks[k][2].isupper() for k in range(i, j)):
             surnames.add(key(j - 1))
