@@ -4,26 +4,24 @@ stored article keeps people's corrections."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import reduce
 from typing import Any
 
 import sqlalchemy as sa
 
-from ..places.geodesy import km
 from ..text.document import Article
-from ..text.incidents import Incident
-from .audit import CORRECTED_INCIDENTS, reapply_corrections
+from ..text.incidents import Incident, IncidentPlace
+from .audit import CORRECTED_INCIDENTS, DELETED_ARTICLE, reapply_corrections
 from .errors import ArticleRefused
-from .frame import incident_id
-from .merge import combine, same_event
+from .merge import SAME_EVENT_DAYS, Merged, as_report, combine, degrees_around, same_event
 from .queries import ARTICLE_EXISTS
-from .rows import incident_from_row, incident_row, now
+from .rows import as_date, incident_from_row, incident_row, now
 from .schema import articles, corrections, incident_sources, incidents
 
 
@@ -50,6 +48,11 @@ class IngestSummary:
     merged: int = 0
     failures: list[str] = field(default_factory=list)
 
+    def fail(self, problem: str) -> None:
+        """Count an article that could not be stored, with its one line."""
+        self.failed += 1
+        self.failures.append(problem)
+
     def add(self, result: IngestResult) -> None:
         setattr(self, result.status, getattr(self, result.status) + 1)
         self.added += result.added
@@ -68,30 +71,55 @@ def _check_storable(article: Article) -> None:
             raise ArticleRefused(f"{article.id!r}: its {name} holds a NUL character (\\u0000), which is not text")
 
 
-def _candidates_query(where: sa.ColumnElement) -> sa.Select:
-    """Stored incidents that may be the same event as a new one: same type (or re-typed by a person from
-    it), a day apart at most, and `where`. Built once, with parameters, so ingest compiles it once."""
-    t = incidents.c
-    retyped = sa.select(corrections.c.incident_id).where(corrections.c.field == "event_type",
-                                                         corrections.c.before == sa.bindparam("retyped"))
-    return sa.select(incidents).where(
-        sa.or_(t.event_type == sa.bindparam("event_type"), t.incident_id.in_(retyped)),
-        t.date.between(sa.bindparam("day_from", type_=sa.Date), sa.bindparam("day_to", type_=sa.Date)), where)
+_REPORTS = incident_sources.c
+_REPORTS_NEAR = sa.select(_REPORTS.incident_id, _REPORTS.event_type, _REPORTS.topic, _REPORTS.date, _REPORTS.lat,
+                          _REPORTS.lon, _REPORTS.country).distinct().where(
+    _REPORTS.event_type == sa.bindparam("event_type"),
+    _REPORTS.date.between(sa.bindparam("day_from", type_=sa.Date), sa.bindparam("day_to", type_=sa.Date)))
+# Stored reports that may be of the same event as a new one: the same type, a day apart at most, and near
+# its point (or, without one, in its country). Built once, with parameters, so ingest compiles them once.
+_REPORTS_NEAR_POINT = _REPORTS_NEAR.where(_REPORTS.lat.between(sa.bindparam("lat_from"), sa.bindparam("lat_to")),
+                                          _REPORTS.lon.between(sa.bindparam("lon_from"), sa.bindparam("lon_to")))
+_REPORTS_IN_COUNTRY = _REPORTS_NEAR.where(_REPORTS.lat.is_(None), _REPORTS.country == sa.bindparam("country"))
+_FIRST_REPORT = incident_sources.alias("first_report")
+# Stored incidents with the publication day and article of their first report.
+_INCIDENTS_AND_FIRSTS = (sa.select(incidents, _FIRST_REPORT.c.published.label("first_published"),
+                                   _FIRST_REPORT.c.article_key.label("first_source"))
+                         .outerjoin(_FIRST_REPORT, _FIRST_REPORT.c.report_id == incidents.c.incident_id)
+                         .where(incidents.c.incident_id.in_(sa.bindparam("ids", expanding=True))))
 
 
-_CANDIDATES_NEAR_POINT = _candidates_query(sa.and_(
-    incidents.c.lat.between(sa.bindparam("lat_from"), sa.bindparam("lat_to")),
-    incidents.c.lon.between(sa.bindparam("lon_from"), sa.bindparam("lon_to"))))
-_CANDIDATES_IN_COUNTRY = _candidates_query(sa.and_(incidents.c.lat.is_(None),
-                                                   incidents.c.country == sa.bindparam("country")))
-def _closeness(stored: Incident, new: Incident) -> tuple[int, float]:
-    """How near a stored incident is to a new report of the same event: days apart, then km apart."""
-    days = abs((stored.date - new.date).days) if stored.date and new.date else 0
-    return days, km(stored.point, new.point) if stored.point and new.point else 0.0
+def _as_merged(row: Any, event_type: str) -> Merged:
+    """A stored incident, typed as its reports were (a person's retyping is applied again after merging)."""
+    inc = incident_from_row(row)
+    inc.event_type = event_type
+    return Merged(inc, (row.first_published or date.max, row.first_source or "", row.evidence_start or 0,
+                        row.evidence_end or 0, row.incident_id))
 
 
-_PUBLISHED = sa.select(articles.c.article_key, articles.c.published).where(
-    articles.c.article_key.in_(sa.bindparam("keys", expanding=True)))
+class _Groups:
+    """Union-find over the new reports (by index) and the stored incidents they tell of (by id)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[Any, Any] = {}
+
+    def root(self, node: Any) -> Any:
+        self.parent.setdefault(node, node)
+        while self.parent[node] != node:
+            self.parent[node] = self.parent[self.parent[node]]
+            node = self.parent[node]
+        return node
+
+    def join(self, a: Any, b: Any) -> None:
+        self.parent[self.root(a)] = self.root(b)
+
+    def members(self) -> list[list[Any]]:
+        """Each group, the new reports first in their order, then the stored ids sorted; groups in the
+        order of their first new report."""
+        out: dict[Any, list[Any]] = {}
+        for node in sorted(self.parent, key=lambda n: (isinstance(n, str), n)):
+            out.setdefault(self.root(node), []).append(node)
+        return list(out.values())
 
 
 class Writing:
@@ -124,25 +152,82 @@ class Writing:
 
     def _store_incidents(self, conn: sa.Connection, found: list[Incident], key: str, published: date | None,
                          result: IngestResult, pause: float = 0.0) -> None:
-        """An article's incidents: each merged into the stored one of the same event, or added."""
-        corrected = {r[0] for r in conn.execute(CORRECTED_INCIDENTS)} if found else set()
-        links = []
-        for inc in found:
+        """An article's incidents: each report joins every stored incident it tells of (and the other
+        reports of this article of the same event) into one, or is added as a new incident."""
+        if not found:
+            return
+        groups = _Groups()
+        for i, inc in enumerate(found):
             inc.sources = [key]
-            target = self._merge(conn, inc, key, published, corrected)
-            if target:
-                result.merged += 1
-            else:
-                target = incident_id(inc)
-                self._insert(conn, inc)
-                result.added += 1
-            links.append({"incident_id": target, "article_key": key, "evidence_start": inc.evidence.start,
-                          "evidence_end": inc.evidence.end, "evidence": inc.evidence.text, "killed": inc.killed,
-                          "wounded": inc.wounded})
+            groups.root(i)
+            for j in range(i):
+                if same_event(found[j], inc):
+                    groups.join(j, i)
+            for stored in self._stored_matches(conn, inc):
+                groups.join(stored, i)
             if pause:
                 time.sleep(pause)
-        if links:
-            conn.execute(incident_sources.insert(), links)  # one statement for all the article's sources
+        stored_ids = sorted(n for n in groups.parent if isinstance(n, str))
+        rows = {r.incident_id: r for r in conn.execute(_INCIDENTS_AND_FIRSTS, {"ids": stored_ids})} if stored_ids \
+            else {}
+        corrected = {r[0] for r in conn.execute(CORRECTED_INCIDENTS)} if stored_ids else set()
+        links = []
+        for members in groups.members():
+            new = [found[i] for i in members if isinstance(i, int)]
+            old = [rows[i] for i in members if isinstance(i, str) and i in rows]
+            reports = [as_report(inc, published) for inc in new]
+            merged = reduce(combine, [_as_merged(row, new[0].event_type) for row in old] + reports)
+            target = merged.first[-1]
+            self._write_incident(conn, merged.incident, target, old, corrected)
+            result.merged += len(new) - (0 if old else 1)
+            result.added += 0 if old else 1
+            links.extend(_link(report, target) for report in reports)
+        conn.execute(incident_sources.insert(), links)  # one statement for all the article's sources
+
+    def _stored_matches(self, conn: sa.Connection, inc: Incident) -> set[str]:
+        """The stored incidents with a report of the same event as `inc`."""
+        if inc.date is None:
+            return set()
+        near = {"event_type": inc.event_type, "day_from": inc.date - timedelta(days=SAME_EVENT_DAYS),
+                "day_to": inc.date + timedelta(days=SAME_EVENT_DAYS)}
+        if inc.point:
+            lat, lon = inc.point
+            dlat, dlon = degrees_around(lat)
+            q = _REPORTS_NEAR_POINT
+            near.update(lat_from=lat - dlat, lat_to=lat + dlat, lon_from=lon - dlon, lon_to=lon + dlon)
+        elif inc.country:
+            q = _REPORTS_IN_COUNTRY
+            near["country"] = inc.country
+        else:
+            return set()
+        matches = set()
+        for row in conn.execute(q, near):
+            place = IncidentPlace("", None, row.country, row.lat, row.lon)
+            stored = Incident(row.event_type, place, 3, as_date(row.date), "day", inc.evidence, topic=row.topic)
+            if same_event(stored, inc):
+                matches.add(row.incident_id)
+        return matches
+
+    def _write_incident(self, conn: sa.Connection, inc: Incident, target: str, old: list[Any],
+                        corrected: set[str]) -> None:
+        """Write a merged incident under the id `target`; the stored incidents `old` it joins become it,
+        with their sources and people's corrections (which win over the merged values, as before)."""
+        values = incident_row(inc)
+        values.update(incident_id=target, version=max((r.version for r in old), default=0) + 1, updated_at=now())
+        joined = [r.incident_id for r in old if r.incident_id != target]
+        if joined:
+            conn.execute(incident_sources.update().where(incident_sources.c.incident_id.in_(joined))
+                         .values(incident_id=target))
+            conn.execute(corrections.update().where(corrections.c.incident_id.in_(joined),
+                                                    corrections.c.field != DELETED_ARTICLE).values(incident_id=target))
+            conn.execute(incidents.delete().where(incidents.c.incident_id.in_(joined)))
+        if any(r.incident_id in corrected for r in old):
+            reapply_corrections(conn, target, values)
+        kept = next((r for r in old if r.incident_id == target), None)
+        if kept is None:
+            conn.execute(self._insert_incident, values)
+        else:
+            conn.execute(self._update_incident, dict(values, _fid=kept.fid))
 
     def reprocess(self, extract: Callable[[list[Article]], Iterable[tuple[Article, list[Incident]]]]) -> dict[str, Any]:
         """Re-extract every stored article with the current extractor and rebuild the incidents (merged as
@@ -188,50 +273,14 @@ class Writing:
                 "changed": int((old.loc[common] != new.loc[common]).any(axis=1).sum()),
                 "corrections_reapplied": kept, "corrections_orphaned": len(corrected - set(after.incident_id))}
 
-    def _insert(self, conn: sa.Connection, inc: Incident) -> None:
-        row = incident_row(inc)
-        row.update(version=1, updated_at=now())
-        conn.execute(self._insert_incident, row)
 
-    def _merge(self, conn: sa.Connection, inc: Incident, key: str, published: date | None,
-               corrected: set[str]) -> str | None:
-        """Fold `inc` into the stored incident of the same event, if there is one; its id."""
-        if inc.date is None:
-            return None
-        near = {"event_type": inc.event_type, "retyped": json.dumps(inc.event_type),
-                "day_from": inc.date - timedelta(days=1), "day_to": inc.date + timedelta(days=1)}
-        if inc.point:
-            lat, lon = inc.point
-            q = _CANDIDATES_NEAR_POINT
-            near.update(lat_from=lat - 0.3, lat_to=lat + 0.3, lon_from=lon - 0.5, lon_to=lon + 0.5)
-        elif inc.country:
-            q = _CANDIDATES_IN_COUNTRY
-            near["country"] = inc.country
-        else:
-            return None
-        matches = []
-        for row in conn.execute(q, near):
-            stored = incident_from_row(row)
-            stored.event_type = inc.event_type if row.event_type != inc.event_type else stored.event_type
-            if same_event(stored, inc):
-                matches.append((_closeness(stored, inc), row.incident_id, row, stored))
-        if not matches:
-            return None
-        # The closest match, whatever order the engine returns rows in: the same input gives the same
-        # incidents on either engine and on every run.
-        _, _, row, stored = min(matches, key=lambda m: m[:2])
-        # Which report is the latest matters only to choose between two tolls.
-        tolls = (stored.killed_text or stored.wounded_text) and (inc.killed_text or inc.wounded_text)
-        dates = self._published(conn, stored.sources + [key]) if tolls else {}
-        if published:
-            dates[key] = published
-        values = incident_row(combine(stored, inc, dates))
-        if row.incident_id in corrected:
-            reapply_corrections(conn, row.incident_id, values)
-        values.update(incident_id=row.incident_id, version=row.version + 1, updated_at=now(), _fid=row.fid)
-        conn.execute(self._update_incident, values)
-        return row.incident_id
-
-    @staticmethod
-    def _published(conn: sa.Connection, keys: list[str]) -> dict[str, date]:
-        return {k: p for k, p in conn.execute(_PUBLISHED, {"keys": keys}) if p}
+def _link(report: Merged, incident: str) -> dict[str, Any]:
+    """The row of `incident_sources` for one article's report of `incident`."""
+    inc = report.incident
+    point = inc.point
+    return {"incident_id": incident, "article_key": inc.sources[0], "evidence_start": inc.evidence.start,
+            "evidence_end": inc.evidence.end, "evidence": inc.evidence.text, "killed": inc.killed,
+            "wounded": inc.wounded, "report_id": report.first[-1],
+            "published": None if report.first[0] == date.max else report.first[0], "event_type": inc.event_type,
+            "topic": inc.topic, "date": inc.date, "lat": point[0] if point else None,
+            "lon": point[1] if point else None, "country": inc.country}
