@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import reduce
+from functools import cached_property, reduce
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from ..text.incidents import Incident, IncidentPlace
 from .audit import CORRECTED_INCIDENTS, DELETED_ARTICLE, reapply_corrections
 from .errors import ArticleRefused
 from .merge import SAME_EVENT_DAYS, Merged, as_report, combine, degrees_around, same_event
+from .prepared import Prepared
 from .queries import ARTICLE_EXISTS
 from .rows import as_date, incident_from_row, incident_row, now
 from .schema import articles, corrections, incident_sources, incidents
@@ -76,25 +77,58 @@ _REPORTS_NEAR = sa.select(_REPORTS.incident_id, _REPORTS.event_type, _REPORTS.to
                           _REPORTS.lon, _REPORTS.country).distinct().where(
     _REPORTS.event_type == sa.bindparam("event_type"),
     _REPORTS.date.between(sa.bindparam("day_from", type_=sa.Date), sa.bindparam("day_to", type_=sa.Date)))
-# Stored reports that may be of the same event as a new one: the same type, a day apart at most, and near
-# its point (or, without one, in its country). Built once, with parameters, so ingest compiles them once.
-_REPORTS_NEAR_POINT = _REPORTS_NEAR.where(_REPORTS.lat.between(sa.bindparam("lat_from"), sa.bindparam("lat_to")),
-                                          _REPORTS.lon.between(sa.bindparam("lon_from"), sa.bindparam("lon_to")))
-_REPORTS_IN_COUNTRY = _REPORTS_NEAR.where(_REPORTS.lat.is_(None), _REPORTS.country == sa.bindparam("country"))
 _FIRST_REPORT = incident_sources.alias("first_report")
-# Stored incidents with the publication day and article of their first report.
-_INCIDENTS_AND_FIRSTS = (sa.select(incidents, _FIRST_REPORT.c.published.label("first_published"),
-                                   _FIRST_REPORT.c.article_key.label("first_source"))
-                         .outerjoin(_FIRST_REPORT, _FIRST_REPORT.c.report_id == incidents.c.incident_id)
-                         .where(incidents.c.incident_id.in_(sa.bindparam("ids", expanding=True))))
+_INCIDENT_COLUMNS = [c for c in incidents.c if c.name != "geom"]
+_LINK_COLUMNS = [c.name for c in incident_sources.c if c.name != "fid"]
 
 
-def _as_merged(row: Any, event_type: str) -> Merged:
+class _Statements:
+    """What an article is written with, prepared for one engine (`geo.store.prepared`)."""
+
+    def __init__(self, dialect: sa.Dialect, point: sa.ColumnElement) -> None:
+        prepare = lambda statement: Prepared(statement, dialect)  # noqa: E731
+        self.article_exists = prepare(ARTICLE_EXISTS)
+        self.insert_article = prepare(articles.insert().values(
+            {c.name: sa.bindparam(c.name, type_=c.type) for c in articles.c if c.name != "fid"}))
+        # Stored reports that may be of the same event as a new one: the same type, a day apart at most,
+        # and near its point (or, without one, in its country).
+        self.reports_near_point = prepare(_REPORTS_NEAR.where(
+            _REPORTS.lat.between(sa.bindparam("lat_from"), sa.bindparam("lat_to")),
+            _REPORTS.lon.between(sa.bindparam("lon_from"), sa.bindparam("lon_to"))))
+        self.reports_in_country = prepare(_REPORTS_NEAR.where(_REPORTS.lat.is_(None),
+                                                              _REPORTS.country == sa.bindparam("country")))
+        # A stored incident, with the publication day and article of its first report and whether a
+        # person corrected it.
+        self.incident = prepare(
+            sa.select(*_INCIDENT_COLUMNS, _FIRST_REPORT.c.published.label("first_published"),
+                      _FIRST_REPORT.c.article_key.label("first_source"),
+                      sa.exists().where(corrections.c.incident_id == incidents.c.incident_id,
+                                        corrections.c.field != DELETED_ARTICLE).label("corrected"))
+            .outerjoin(_FIRST_REPORT, _FIRST_REPORT.c.report_id == incidents.c.incident_id)
+            .where(incidents.c.incident_id == sa.bindparam("id")))
+        values = {c.name: sa.bindparam(c.name, type_=c.type) for c in _INCIDENT_COLUMNS if c.name != "fid"}
+        self.insert_incident = prepare(incidents.insert().values({**values, "geom": point}))
+        by_fid = incidents.update().where(incidents.c.fid == sa.bindparam("_fid"))
+        self.update_incident = prepare(by_fid.values({**values, "geom": point}))
+        self.update_incident_not_moved = prepare(by_fid.values(values))  # the R-tree is left as it is
+        # An incident whose id changes (a report published earlier joined it, or it joined another)
+        # takes its sources and corrections along; the incidents it joined are deleted.
+        new_id = {"incident_id": sa.bindparam("new_id")}
+        self.rename_sources = prepare(incident_sources.update().where(
+            incident_sources.c.incident_id == sa.bindparam("old_id")).values(new_id))
+        self.rename_corrections = prepare(corrections.update().where(
+            corrections.c.incident_id == sa.bindparam("old_id"), corrections.c.field != DELETED_ARTICLE).values(new_id))
+        self.delete_incident = prepare(incidents.delete().where(incidents.c.fid == sa.bindparam("_fid")))
+        self.insert_links = prepare(incident_sources.insert().values(
+            {name: sa.bindparam(name, type_=incident_sources.c[name].type) for name in _LINK_COLUMNS}))
+
+
+def _as_merged(row: dict[str, Any], event_type: str) -> Merged:
     """A stored incident, typed as its reports were (a person's retyping is applied again after merging)."""
     inc = incident_from_row(row)
     inc.event_type = event_type
-    return Merged(inc, (row.first_published or date.max, row.first_source or "", row.evidence_start or 0,
-                        row.evidence_end or 0, row.incident_id))
+    return Merged(inc, (as_date(row["first_published"]) or date.max, row["first_source"] or "",
+                        row["evidence_start"] or 0, row["evidence_end"] or 0, row["incident_id"]))
 
 
 class _Groups:
@@ -123,8 +157,8 @@ class _Groups:
 
 
 class Writing:
-    """The write side of `geo.store.Store` (a mixin: it needs `user`, `write()`, `incidents()`, `_frame()`,
-    `_point_sql()`, `_insert_incident` and `_update_incident`)."""
+    """The write side of `geo.store.Store` (a mixin: it needs `user`, `engine`, `write()`, `incidents()`,
+    `_frame()` and `_point_sql()`)."""
 
     def ingest(self, article: Article, extract: Callable[[Article], Any]) -> IngestResult:
         """Store an article and its incidents (extracted with `extract`, e.g. the default pipeline)."""
@@ -135,17 +169,22 @@ class Writing:
         doc = extract(article)   # outside the transaction: writers hold the lock only to write
         return self.store_document(article, doc.incidents, key)
 
+    @cached_property
+    def _statements(self) -> _Statements:
+        return _Statements(self.engine.dialect, self._point_sql())
+
     def store_document(self, article: Article, found: list[Incident], key: str | None = None) -> IngestResult:
         self.user.require("add")
         key = key or article_key(article.text)
         _check_storable(article)
         pause = float(os.environ.get("GEO_INGEST_PAUSE", "0") or 0)  # a crash-test aid: sleep mid-transaction
+        sql = self._statements
         with self.write() as conn:
-            if conn.execute(ARTICLE_EXISTS, {"key": key}).first():
+            if sql.article_exists.rows(conn, {"key": key}):
                 return IngestResult(key, "unchanged")  # another writer stored it meanwhile
-            conn.execute(articles.insert().values(
-                article_key=key, external_id=article.id, title=article.title, source=article.source,
-                url=article.url, published=article.published, text=article.text, ingested_at=now()))
+            sql.insert_article.execute(conn, {
+                "article_key": key, "external_id": article.id, "title": article.title, "source": article.source,
+                "url": article.url, "published": article.published, "text": article.text, "ingested_at": now()})
             result = IngestResult(key, "new")
             self._store_incidents(conn, found, key, article.published, result, pause)
         return result
@@ -167,10 +206,12 @@ class Writing:
                 groups.join(stored, i)
             if pause:
                 time.sleep(pause)
-        stored_ids = sorted(n for n in groups.parent if isinstance(n, str))
-        rows = {r.incident_id: r for r in conn.execute(_INCIDENTS_AND_FIRSTS, {"ids": stored_ids})} if stored_ids \
-            else {}
-        corrected = {r[0] for r in conn.execute(CORRECTED_INCIDENTS)} if stored_ids else set()
+        sql = self._statements
+        rows = {}
+        for stored in sorted(n for n in groups.parent if isinstance(n, str)):
+            rows.update((row["incident_id"], row) for row in sql.incident.rows(conn, {"id": stored}))
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         links = []
         for members in groups.members():
             new = [found[i] for i in members if isinstance(i, int)]
@@ -178,11 +219,24 @@ class Writing:
             reports = [as_report(inc, published) for inc in new]
             merged = reduce(combine, [_as_merged(row, new[0].event_type) for row in old] + reports)
             target = merged.first[-1]
-            self._write_incident(conn, merged.incident, target, old, corrected)
+            values = incident_row(merged.incident)
+            values.update(incident_id=target, version=max((r["version"] for r in old), default=0) + 1,
+                          updated_at=now())
+            if old:
+                kept = self._join(conn, old, target)
+                if kept["corrected"]:
+                    reapply_corrections(conn, target, values)
+                moved = (values["lat"], values["lon"]) != (kept["lat"], kept["lon"])
+                updates.append(dict(values, _fid=kept["fid"], _moved=moved))
+            else:
+                inserts.append(values)
             result.merged += len(new) - (0 if old else 1)
             result.added += 0 if old else 1
             links.extend(_link(report, target) for report in reports)
-        conn.execute(incident_sources.insert(), links)  # one statement for all the article's sources
+        sql.insert_incident.executemany(conn, inserts)
+        sql.update_incident.executemany(conn, [u for u in updates if u["_moved"]])
+        sql.update_incident_not_moved.executemany(conn, [u for u in updates if not u["_moved"]])
+        sql.insert_links.executemany(conn, links)  # one statement for all the article's sources
 
     def _stored_matches(self, conn: sa.Connection, inc: Incident) -> set[str]:
         """The stored incidents with a report of the same event as `inc`."""
@@ -193,41 +247,34 @@ class Writing:
         if inc.point:
             lat, lon = inc.point
             dlat, dlon = degrees_around(lat)
-            q = _REPORTS_NEAR_POINT
+            q = self._statements.reports_near_point
             near.update(lat_from=lat - dlat, lat_to=lat + dlat, lon_from=lon - dlon, lon_to=lon + dlon)
         elif inc.country:
-            q = _REPORTS_IN_COUNTRY
+            q = self._statements.reports_in_country
             near["country"] = inc.country
         else:
             return set()
         matches = set()
-        for row in conn.execute(q, near):
-            place = IncidentPlace("", None, row.country, row.lat, row.lon)
-            stored = Incident(row.event_type, place, 3, as_date(row.date), "day", inc.evidence, topic=row.topic)
+        for row in q.rows(conn, near):
+            place = IncidentPlace("", None, row["country"], row["lat"], row["lon"])
+            stored = Incident(row["event_type"], place, 3, as_date(row["date"]), "day", inc.evidence,
+                              topic=row["topic"])
             if same_event(stored, inc):
-                matches.add(row.incident_id)
+                matches.add(row["incident_id"])
         return matches
 
-    def _write_incident(self, conn: sa.Connection, inc: Incident, target: str, old: list[Any],
-                        corrected: set[str]) -> None:
-        """Write a merged incident under the id `target`; the stored incidents `old` it joins become it,
-        with their sources and people's corrections (which win over the merged values, as before)."""
-        values = incident_row(inc)
-        values.update(incident_id=target, version=max((r.version for r in old), default=0) + 1, updated_at=now())
-        joined = [r.incident_id for r in old if r.incident_id != target]
-        if joined:
-            conn.execute(incident_sources.update().where(incident_sources.c.incident_id.in_(joined))
-                         .values(incident_id=target))
-            conn.execute(corrections.update().where(corrections.c.incident_id.in_(joined),
-                                                    corrections.c.field != DELETED_ARTICLE).values(incident_id=target))
-            conn.execute(incidents.delete().where(incidents.c.incident_id.in_(joined)))
-        if any(r.incident_id in corrected for r in old):
-            reapply_corrections(conn, target, values)
-        kept = next((r for r in old if r.incident_id == target), None)
-        if kept is None:
-            conn.execute(self._insert_incident, values)
-        else:
-            conn.execute(self._update_incident, dict(values, _fid=kept.fid))
+    def _join(self, conn: sa.Connection, old: list[dict[str, Any]], target: str) -> dict[str, Any]:
+        """Make the stored incidents `old` one, under the id `target`: the row that has it (else the
+        first) is kept, and takes the others' sources and people's corrections (which win over the
+        merged values, as before); the others are deleted. The kept row, `corrected` if any was."""
+        kept = next((r for r in old if r["incident_id"] == target), old[0])
+        renamed = [r for r in old if r["incident_id"] != target]
+        sql = self._statements
+        sql.rename_sources.executemany(conn, [{"old_id": r["incident_id"], "new_id": target} for r in renamed])
+        sql.rename_corrections.executemany(conn, [{"old_id": r["incident_id"], "new_id": target}
+                                                  for r in renamed if r["corrected"]])
+        sql.delete_incident.executemany(conn, [{"_fid": r["fid"]} for r in old if r is not kept])
+        return dict(kept, corrected=any(r["corrected"] for r in old))
 
     def reprocess(self, extract: Callable[[list[Article]], Iterable[tuple[Article, list[Incident]]]]) -> dict[str, Any]:
         """Re-extract every stored article with the current extractor and rebuild the incidents (merged as
