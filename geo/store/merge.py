@@ -15,6 +15,7 @@ its counts the highest, with ranges widened to every report's; its lists every r
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ _CELL_DEGREES = 0.25   # the grid reports are bucketed in to find their neighbou
 _DATE_PRECISION = {"day": 0, "month": 1, "year": 2}
 _DATE_FROM = {"text": 0, "publication": 1}
 _LISTS = ("killed_text", "wounded_text", "victims", "actors", "claimed_by", "sources", "notes")
+_FIELDS = [f.name for f in dataclasses.fields(Incident)]
 
 
 def same_event(a: Incident, b: Incident) -> bool:
@@ -130,11 +132,10 @@ def _place_rank(inc: Incident) -> tuple:
 
 
 def _copy(inc: Incident) -> Incident:
-    """A copy whose lists can change without changing the original's (places and spans are not changed)."""
-    out = copy.copy(inc)
-    for name in (*_LISTS, "sentences"):
-        setattr(out, name, list(getattr(inc, name)))
-    return out
+    """A copy whose lists can change without changing the original's (places and spans are not changed);
+    made from its fields, at a fraction of `copy.copy`'s cost (ingest makes one a report)."""
+    return Incident(*(list(value) if isinstance(value, list) else value
+                      for value in (getattr(inc, name) for name in _FIELDS)))
 
 
 def _key(inc: Incident) -> tuple:

@@ -19,15 +19,18 @@ class Prepared:
     def __init__(self, statement: sa.Executable, dialect: sa.Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = str(compiled)
-        self._defaults = dict(compiled.params)   # values bound in the statement itself
-        self._names = list(compiled.positiontup) if compiled.positional else None
-        self._processors = dict(compiled._bind_processors)
+        self._positional = compiled.positional
+        names = list(compiled.positiontup) if compiled.positional else list(compiled.params)
+        defaults = compiled.params   # values bound in the statement itself
+        processors = compiled._bind_processors
+        self._binds = [(name, defaults.get(name), processors.get(name)) for name in names]
 
     def _values(self, values: dict[str, Any]) -> tuple | dict:
-        merged = {**self._defaults, **values}
-        processed = {name: self._processors[name](value) if name in self._processors and value is not None else value
-                     for name, value in merged.items()}
-        return tuple(processed[name] for name in self._names) if self._names is not None else processed
+        out = []
+        for name, default, process in self._binds:
+            value = values.get(name, default)
+            out.append(process(value) if process is not None and value is not None else value)
+        return tuple(out) if self._positional else dict(zip((b[0] for b in self._binds), out))
 
     def execute(self, conn: sa.Connection, values: dict[str, Any] | None = None) -> Any:
         """Run it in `conn`'s transaction; the driver's cursor."""
