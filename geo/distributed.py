@@ -5,9 +5,9 @@ pure function: Dask may run it again, elsewhere, if a worker dies, and retries i
 gazetteer index loaded once per worker process (a worker plugin warms it; the pipeline is cached per
 process), never shipped with a task. The client writes what comes back:
 
-- into the store, one transaction per article, through the same `Store.store_document` as the
-  single-process path: the same idempotency (articles keyed by their text) and the same merging of one
-  event told by several articles; an article written once is never written twice;
+- into the store, a partition in a few transactions (`Store.store_documents`), written as the
+  single-process path writes each article: the same idempotency (articles keyed by their text) and the
+  same merging of one event told by several articles; an article written once is never written twice;
 - or into a GeoParquet dataset (`--out dataset/`), partitioned by month, written with dask-geopandas
   after the same cross-article merge (`geo.store.merge`); writing the same input again gives the same files.
 
@@ -129,16 +129,16 @@ def ingest_to_store(client, articles: Iterable[Article], store: Store, partition
     stored = set(store.articles()["article_key"])
     fed = _counting(articles)
     for part in run(client, fed, partition_size, skip=stored, progress=progress):
-        for article, found in part:
-            problem = str(found) if isinstance(found, ExtractionFailed) else None
-            if problem is None:
-                try:
-                    summary.add(store.store_document(article, found))
-                except ArticleRefused as exc:
-                    problem = str(exc)
-            if problem:
-                summary.fail(problem)
-                failed(problem)
+        extracted = [(article, found) for article, found in part if not isinstance(found, ExtractionFailed)]
+        problems = [str(found) for _, found in part if isinstance(found, ExtractionFailed)]
+        for result in store.store_documents(extracted):  # a partition in a few transactions
+            if isinstance(result, ArticleRefused):
+                problems.append(str(result))
+            else:
+                summary.add(result)
+        for problem in problems:
+            summary.fail(problem)
+            failed(problem)
     summary.unchanged += fed.skipped(stored)
     return summary
 

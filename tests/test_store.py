@@ -162,6 +162,21 @@ def test_a_store_of_the_previous_schema_is_upgraded_and_new_reports_join_its_inc
         assert store.sources().external_id.tolist() == ["wire-1", "wire-2"]
 
 
+def test_articles_stored_many_to_a_transaction_are_stored_as_one_by_one(store, pipeline, tmp_path):
+    from geo.store import ArticleRefused, Store
+    nul = Article("nul", "Shelling hit Kharkiv\u0000 overnight.", published=date(2025, 11, 8))
+    articles = [WIRE_1, KISMAYO, nul, WIRE_2, seed_article(), WIRE_1]
+    results = store.store_documents([(a, pipeline(a).incidents) for a in articles], per_commit=2)
+    assert [r.status if not isinstance(r, ArticleRefused) else "refused" for r in results] == \
+        ["new", "new", "refused", "new", "new", "unchanged"]
+    with Store.open(tmp_path / "one-by-one.gpkg") as one:
+        for article in articles:
+            if article is not nul:
+                one.ingest(article, pipeline)
+        assert one.counts() == store.counts()
+        assert one.incidents().drop(columns="version").equals(store.incidents().drop(columns="version"))
+
+
 # -- real processes: crashes and concurrent writers ---------------------------------------------------
 def _write_articles(folder, names, body):
     folder.mkdir(parents=True, exist_ok=True)

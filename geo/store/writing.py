@@ -174,19 +174,42 @@ class Writing:
         return _Statements(self.engine.dialect, self._point_sql())
 
     def store_document(self, article: Article, found: list[Incident], key: str | None = None) -> IngestResult:
+        """Store an article and the incidents extracted from it, in one transaction."""
         self.user.require("add")
-        key = key or article_key(article.text)
         _check_storable(article)
+        with self.write() as conn:
+            return self._store_article(conn, article, found, key or article_key(article.text))
+
+    def store_documents(self, extracted: Iterable[tuple[Article, list[Incident]]], per_commit: int = 100
+                        ) -> list[IngestResult | ArticleRefused]:
+        """Store articles and the incidents extracted from them as `store_document` does, `per_commit`
+        articles to a transaction: one commit for many. Returns when all are committed, each article's
+        result or why the store refused it. A crash loses only the transaction under way, none of whose
+        articles was returned as stored; storing them again is a fresh start."""
+        self.user.require("add")
+        pending = list(extracted)
+        out: list[IngestResult | ArticleRefused] = []
+        for start in range(0, len(pending), per_commit):
+            with self.write() as conn:
+                for article, found in pending[start:start + per_commit]:
+                    try:
+                        _check_storable(article)
+                    except ArticleRefused as exc:
+                        out.append(exc)
+                        continue
+                    out.append(self._store_article(conn, article, found, article_key(article.text)))
+        return out
+
+    def _store_article(self, conn: sa.Connection, article: Article, found: list[Incident], key: str) -> IngestResult:
         pause = float(os.environ.get("GEO_INGEST_PAUSE", "0") or 0)  # a crash-test aid: sleep mid-transaction
         sql = self._statements
-        with self.write() as conn:
-            if sql.article_exists.rows(conn, {"key": key}):
-                return IngestResult(key, "unchanged")  # another writer stored it meanwhile
-            sql.insert_article.execute(conn, {
-                "article_key": key, "external_id": article.id, "title": article.title, "source": article.source,
-                "url": article.url, "published": article.published, "text": article.text, "ingested_at": now()})
-            result = IngestResult(key, "new")
-            self._store_incidents(conn, found, key, article.published, result, pause)
+        if sql.article_exists.rows(conn, {"key": key}):
+            return IngestResult(key, "unchanged")  # another writer stored it meanwhile
+        sql.insert_article.execute(conn, {
+            "article_key": key, "external_id": article.id, "title": article.title, "source": article.source,
+            "url": article.url, "published": article.published, "text": article.text, "ingested_at": now()})
+        result = IngestResult(key, "new")
+        self._store_incidents(conn, found, key, article.published, result, pause)
         return result
 
     def _store_incidents(self, conn: sa.Connection, found: list[Incident], key: str, published: date | None,
