@@ -70,7 +70,9 @@ def as_report(inc: Incident, published: date | None) -> Merged:
 def combine(a: Merged, b: Merged) -> Merged:
     """The incident both tell; the same whichever is `a`."""
     x, y = a.incident, b.incident
-    out = _copy((a if a.first <= b.first else b).incident)
+    first = (a if a.first <= b.first else b).incident
+    out = Incident(*(getattr(first, name) for name in _FIELDS))  # every list is made anew below
+    out.sentences = list(first.sentences)
     best = min(x, y, key=_date_rank)
     out.date, out.date_precision, out.date_from = best.date, best.date_precision, best.date_from
     best = min(x, y, key=_place_rank)
