@@ -1,6 +1,6 @@
-"""Writing articles and their incidents: each article in one transaction, each incident merged into the
-stored one of the same event (`geo.store.merge`) or added, with its sources; re-extraction of every
-stored article keeps people's corrections."""
+"""Writing articles and their incidents: each article in one transaction (or many to one), each of its
+reports joining the stored incidents with a report of the same event (`geo.store.merge`) or added, with
+its sources; re-extraction of every stored article keeps people's corrections."""
 from __future__ import annotations
 
 import hashlib
