@@ -307,6 +307,26 @@ def test_a_report_of_two_stored_incidents_joins_them_as_if_it_had_come_first(sto
     assert len(seen[0][1]) == 1 and str(seen[0][2][0].date()) == "2025-11-07"
 
 
+def test_a_correction_follows_its_incident_when_a_report_joins_it_to_another(store):
+    from geo.text.incidents import Incident, IncidentPlace, Span
+
+    def report(name, day, lon, published):
+        text = f"Clashes near Kandahar on {day} November killed 3 soldiers ({name})."
+        place = IncidentPlace("Kandahar area", None, "AF", 31.61, lon)
+        return Article(name, text, published=published), [
+            Incident("battle", place, 2, date(2025, 11, day), "day", Span(0, len(text), text), killed=3)]
+
+    store.store_document(*report("west", 7, 65.57, date(2025, 11, 8)))
+    store.store_document(*report("east", 8, 65.85, date(2025, 11, 9)))
+    east = store.sources()[lambda f: f.external_id == "east"].incident_id.iloc[0]
+    store.correct(east, {"killed": 30, "notes": "hospital count"}, who="ana")
+    store.store_document(*report("between", 8, 65.71, date(2025, 11, 10)))
+    (incident,) = store.incidents().itertuples()
+    assert incident.killed == 30 and incident.notes == "hospital count" and incident.n_sources == 3
+    assert incident.incident_id != east  # the id of the first published report, "west"
+    assert set(store.corrections(incident.incident_id).who) == {"ana"}
+
+
 def test_crafted_filter_values_are_refused_and_text_is_matched_literally(store, pipeline):
     from geo.store import BadFilter, Filters
     from geo.store.queries import MAX_COUNT

@@ -7,7 +7,8 @@ they store is what `conn.execute` would store; the driver caches its prepared st
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,14 +36,17 @@ class Prepared:
     def execute(self, conn: sa.Connection, values: dict[str, Any] | None = None) -> Any:
         """Run it in `conn`'s transaction; the driver's cursor."""
         cursor = conn.connection.dbapi_connection.cursor()
-        cursor.execute(self.sql, self._values(values or {}))
+        params = self._values(values or {})
+        with _as_sqlalchemy_error(conn, self.sql, params):
+            cursor.execute(self.sql, params)
         return cursor
 
     def executemany(self, conn: sa.Connection, rows: Iterable[dict[str, Any]]) -> None:
-        rows = [self._values(row) for row in rows]
-        if rows:
+        params = [self._values(row) for row in rows]
+        if params:
             cursor = conn.connection.dbapi_connection.cursor()
-            cursor.executemany(self.sql, rows)
+            with _as_sqlalchemy_error(conn, self.sql, params):
+                cursor.executemany(self.sql, params)
             cursor.close()
 
     def rows(self, conn: sa.Connection, values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -52,3 +56,15 @@ class Prepared:
         out = [dict(zip(names, row)) for row in cursor.fetchall()]
         cursor.close()
         return out
+
+
+@contextmanager
+def _as_sqlalchemy_error(conn: sa.Connection, sql: str, params: Any) -> Iterator[None]:
+    """The driver's errors as SQLAlchemy raises them (a full disk, a read-only file: `sa.exc.OperationalError`),
+    so the store says them in one line as it does every other."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(sql, params, exc, dbapi.Error, hide_parameters=True,
+                                         dialect=conn.dialect) from exc
