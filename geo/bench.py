@@ -185,8 +185,9 @@ def run_store_benchmark(n_articles: int = 2000, n_incidents: int = 100_000, db: 
 
 def _empty(store) -> None:
     from .store import articles, corrections, incident_sources, incidents
+    from .store.schema import incident_renames
     with store.write() as conn:
-        for table in (incident_sources, corrections, incidents, articles):
+        for table in (incident_sources, corrections, incidents, articles, incident_renames):
             conn.execute(table.delete())
 
 

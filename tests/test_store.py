@@ -154,6 +154,7 @@ def test_a_store_of_the_previous_schema_is_upgraded_and_new_reports_join_its_inc
             conn.exec_driver_sql("DROP INDEX ix_incident_sources_report_id")
             for column in REPORT_COLUMNS:
                 conn.exec_driver_sql(f'ALTER TABLE incident_sources DROP COLUMN "{column}"')
+            conn.exec_driver_sql("DROP TABLE incident_renames")
             conn.exec_driver_sql("UPDATE store_meta SET value = '3' WHERE key = 'schema_version'")
     with Store.open(store_url) as store:
         store.ingest(WIRE_2, pipeline)

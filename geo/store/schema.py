@@ -91,6 +91,9 @@ incident_sources = sa.Table(
     sa.UniqueConstraint("incident_id", "article_key", "evidence_start"),
     sa.Index("incident_sources_type_date", "event_type", "date"),
     sqlite_autoincrement=True)
+incident_renames = sa.Table(
+    "incident_renames", metadata,   # an incident's earlier ids (merging in any order can change it)
+    sa.Column("old_id", Text, primary_key=True), sa.Column("new_id", Text, nullable=False, index=True))
 REPORT_COLUMNS = ("report_id", "published", "event_type", "topic", "date", "lat", "lon", "country")
 corrections = sa.Table(
     "corrections", metadata,
@@ -130,7 +133,8 @@ def _add_sign_in_failures(conn: sa.Connection) -> None:
 
 
 def _add_reports(conn: sa.Connection) -> None:
-    """Version 4: each source keeps what its article reported, so merging relates reports to reports.
+    """Version 4: each source keeps what its article reported, so merging relates reports to reports,
+    and an incident's earlier ids are kept (`incident_renames`).
     Older sources take their incident's values (what a merged incident's reports said one by one is
     not kept); its first source is its first report."""
     s = incident_sources
@@ -147,6 +151,8 @@ def _add_reports(conn: sa.Connection) -> None:
     conn.execute(s.update().where(s.c.fid.in_(firsts)).values(report_id=s.c.incident_id))
     for index in s.indexes:
         index.create(conn, checkfirst=True)
+    incident_renames.create(conn, checkfirst=True)
+    engines.after_create(conn, {}, ["incident_renames"])
 
 
 # Migrations from each older schema version to the next; a store is brought up to SCHEMA_VERSION on open.

@@ -23,7 +23,7 @@ from .merge import SAME_EVENT_DAYS, Merged, as_report, combine, degrees_around, 
 from .prepared import Prepared
 from .queries import ARTICLE_EXISTS
 from .rows import as_date, incident_from_row, incident_row, now
-from .schema import articles, corrections, incident_sources, incidents
+from .schema import articles, corrections, incident_renames, incident_sources, incidents
 
 
 def article_key(text: str) -> str:
@@ -118,6 +118,11 @@ class _Statements:
             incident_sources.c.incident_id == sa.bindparam("old_id")).values(new_id))
         self.rename_corrections = prepare(corrections.update().where(
             corrections.c.incident_id == sa.bindparam("old_id"), corrections.c.field != DELETED_ARTICLE).values(new_id))
+        # Every earlier id of a renamed incident points at its new one (so at the current id, always).
+        self.rename_renamed = prepare(incident_renames.update().where(
+            incident_renames.c.new_id == sa.bindparam("old_id")).values(new_id=sa.bindparam("new_id")))
+        self.add_rename = prepare(incident_renames.insert().values(old_id=sa.bindparam("old_id"),
+                                                                   new_id=sa.bindparam("new_id")))
         self.delete_incident = prepare(incidents.delete().where(incidents.c.fid == sa.bindparam("_fid")))
         self.insert_links = prepare(incident_sources.insert().values(
             {name: sa.bindparam(name, type_=incident_sources.c[name].type) for name in _LINK_COLUMNS}))
@@ -289,13 +294,17 @@ class Writing:
     def _join(self, conn: sa.Connection, old: list[dict[str, Any]], target: str) -> dict[str, Any]:
         """Make the stored incidents `old` one, under the id `target`: the row that has it (else the
         first) is kept, and takes the others' sources and people's corrections (which win over the
-        merged values, as before); the others are deleted. The kept row, `corrected` if any was."""
+        merged values, as before); the others are deleted, and their ids kept as earlier ids of the
+        target (`incident_renames`: what was said about them, an alert, follows). The kept row,
+        `corrected` if any was."""
         kept = next((r for r in old if r["incident_id"] == target), old[0])
         renamed = [r for r in old if r["incident_id"] != target]
         sql = self._statements
         sql.rename_sources.executemany(conn, [{"old_id": r["incident_id"], "new_id": target} for r in renamed])
         sql.rename_corrections.executemany(conn, [{"old_id": r["incident_id"], "new_id": target}
                                                   for r in renamed if r["corrected"]])
+        sql.rename_renamed.executemany(conn, [{"old_id": r["incident_id"], "new_id": target} for r in renamed])
+        sql.add_rename.executemany(conn, [{"old_id": r["incident_id"], "new_id": target} for r in renamed])
         sql.delete_incident.executemany(conn, [{"_fid": r["fid"]} for r in old if r is not kept])
         return dict(kept, corrected=any(r["corrected"] for r in old))
 
