@@ -117,19 +117,22 @@ def _ingest_distributed(args) -> int:
             else:
                 yield item
 
+    def failed(line: str) -> None:  # one article: named in one line, the run goes on
+        print(f"geo ingest: {line}", file=sys.stderr)
+
     try:
         client = connect(args.scheduler, args.workers)
     except OSError as exc:
         raise CommandError(f"cannot reach the Dask scheduler {args.scheduler}: {exc}") from None
     with client:
         if args.out:
-            summary = ingest_to_parquet(client, articles(), Path(args.out), progress=not args.quiet)
+            summary = ingest_to_parquet(client, articles(), Path(args.out), progress=not args.quiet, failed=failed)
             where = f"dataset: {args.out}"
         else:
             from .store import StoreError
             with _open_store(args.db) as store:
                 try:
-                    summary = ingest_to_store(client, articles(), store, progress=not args.quiet)
+                    summary = ingest_to_store(client, articles(), store, progress=not args.quiet, failed=failed)
                 except StoreError as exc:  # a full disk, a read-only store: one line, nothing half-written
                     raise CommandError(str(exc)) from None
                 where = f"store: {store.url}"
@@ -142,12 +145,15 @@ def cmd_reprocess(args) -> int:
     """Re-extract every stored article with the current extractor, keeping people's corrections."""
     from .pipeline import default_pipeline
     if args.workers or args.scheduler:
-        from .distributed import connect, run
+        from .distributed import ExtractionFailed, connect, run
         client = connect(args.scheduler, args.workers)
 
         def extract(batch):
             for part in run(client, batch):
-                yield from part
+                for article, found in part:
+                    if isinstance(found, ExtractionFailed):  # before anything is written: nothing changes
+                        raise CommandError(f"{found}; nothing was changed")
+                    yield article, found
     else:
         client = None
 

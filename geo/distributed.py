@@ -5,9 +5,9 @@ pure function: Dask may run it again, elsewhere, if a worker dies, and retries i
 gazetteer index loaded once per worker process (a worker plugin warms it; the pipeline is cached per
 process), never shipped with a task. The client writes what comes back:
 
-- into the store, one transaction per article, through the same `Store.store_document` as the
-  single-process path: the same idempotency (articles keyed by their text) and the same merging of one
-  event told by several articles; an article written once is never written twice;
+- into the store, a partition in a few transactions (`Store.store_documents`), written as the
+  single-process path writes each article: the same idempotency (articles keyed by their text) and the
+  same merging of one event told by several articles; an article written once is never written twice;
 - or into a GeoParquet dataset (`--out dataset/`), partitioned by month, written with dask-geopandas
   after the same cross-article merge (`geo.store.merge`); writing the same input again gives the same files.
 
@@ -17,7 +17,7 @@ Scheduling, retries and the cluster are Dask's: `--scheduler tcp://HOST:8786` us
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +25,29 @@ from distributed import WorkerPlugin
 
 from .text.document import Article
 from .text.incidents import Incident
-from .store import IngestSummary, Store, article_key
+from .store import ArticleRefused, IngestSummary, Store, article_key
 
 PARTITION_SIZE = 250
 
 
-def extract_partition(articles: list[Article]) -> list[tuple[Article, list[Incident]]]:
-    """Run in a worker: each article and the incidents extracted from it."""
+class ExtractionFailed(Exception):
+    """One article whose extraction failed in a worker (the others of its partition are extracted)."""
+
+
+Extracted = tuple[Article, "list[Incident] | ExtractionFailed"]
+
+
+def extract_partition(articles: list[Article]) -> list[Extracted]:
+    """Run in a worker: each article and the incidents extracted from it, or why they could not be."""
     from .pipeline import default_pipeline
     pipeline = default_pipeline()  # loaded once per worker process (cached), not sent with the task
-    return [(article, pipeline(article).incidents) for article in articles]
+    out: list[Extracted] = []
+    for article in articles:
+        try:
+            out.append((article, pipeline(article).incidents))
+        except Exception as exc:  # this article only: the run goes on with the rest
+            out.append((article, ExtractionFailed(f"{article.id}: cannot extract: {type(exc).__name__}: {exc}")))
+    return out
 
 
 class WarmPipeline(WorkerPlugin):
@@ -67,9 +80,9 @@ def connect(scheduler: str | None = None, workers: int | None = None):
 
 
 def run(client, articles: Iterable[Article], partition_size: int = PARTITION_SIZE, skip: set[str] | None = None,
-        progress: bool = False, in_flight: int = 8) -> Iterator[list[tuple[Article, list[Incident]]]]:
-    """Extract on the cluster; results in input order (merging depends on the order articles come in,
-    so the store gets what one process would have written). At most `in_flight` partitions wait at a
+        progress: bool = False, in_flight: int = 8) -> Iterator[list[Extracted]]:
+    """Extract on the cluster; results in input order, so the store keeps the articles in the order one
+    process would have (merging does not depend on it). At most `in_flight` partitions wait at a
     time, so the input streams through; articles whose key is in `skip` are not sent at all."""
     from dask.distributed import as_completed
     todo = (a for a in articles if not skip or article_key(a.text) not in skip)
@@ -103,26 +116,38 @@ def _submit(client, number: int, part: list[Article]):
     return client.submit(_numbered, number, part, retries=3, pure=False)
 
 
-def _numbered(number: int, part: list[Article]) -> tuple[int, list[tuple[Article, list[Incident]]]]:
+def _numbered(number: int, part: list[Article]) -> tuple[int, list[Extracted]]:
     return number, extract_partition(part)
 
 
 def ingest_to_store(client, articles: Iterable[Article], store: Store, partition_size: int = PARTITION_SIZE,
-                    progress: bool = False) -> IngestSummary:
+                    progress: bool = False, failed: Callable[[str], None] = lambda line: None) -> IngestSummary:
+    """Extract on the cluster and write each article into the store. An article that cannot be extracted
+    or that the store refuses is counted, said to `failed` in one line, and the run goes on; a store that
+    cannot be written at all (StoreError) ends it."""
     summary = IngestSummary()
     stored = set(store.articles()["article_key"])
     fed = _counting(articles)
     for part in run(client, fed, partition_size, skip=stored, progress=progress):
-        for article, found in part:
-            summary.add(store.store_document(article, found))
+        extracted = [(article, found) for article, found in part if not isinstance(found, ExtractionFailed)]
+        problems = [str(found) for _, found in part if isinstance(found, ExtractionFailed)]
+        for result in store.store_documents(extracted):  # a partition in a few transactions
+            if isinstance(result, ArticleRefused):
+                problems.append(str(result))
+            else:
+                summary.add(result)
+        for problem in problems:
+            summary.fail(problem)
+            failed(problem)
     summary.unchanged += fed.skipped(stored)
     return summary
 
 
 def ingest_to_parquet(client, articles: Iterable[Article], out: Path, partition_size: int = PARTITION_SIZE,
-                      progress: bool = False) -> IngestSummary:
+                      progress: bool = False, failed: Callable[[str], None] = lambda line: None) -> IngestSummary:
     """Extract, merge the same event across articles (and with what the dataset already holds), and
-    write the dataset again, partitioned by month."""
+    write the dataset again, partitioned by month. An article that cannot be extracted is counted, said
+    to `failed` in one line, and left out."""
     import dask_geopandas
     import geopandas as gpd
     import pandas as pd
@@ -135,6 +160,10 @@ def ingest_to_parquet(client, articles: Iterable[Article], out: Path, partition_
     seen: set[str] = set()
     for part in run(client, articles, partition_size, progress=progress):
         for article, incidents in part:
+            if isinstance(incidents, ExtractionFailed):
+                summary.fail(str(incidents))
+                failed(str(incidents))
+                continue
             key = article_key(article.text)
             if key in seen:
                 summary.unchanged += 1
@@ -147,7 +176,7 @@ def ingest_to_parquet(client, articles: Iterable[Article], out: Path, partition_
             if article.published:
                 published[key] = article.published
     existing = read_parquet_dataset(out) if out.exists() else None
-    merged = merge_incidents(found, published)  # in input order, as one process would merge them
+    merged = merge_incidents(found, published)  # in any order, as the store merges them
     summary.added = len(merged)
     summary.merged = len(found) - len(merged)
     frame = incidents_frame(merged)

@@ -47,7 +47,7 @@ def postgis_url() -> str:
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP TABLE IF EXISTS store_meta, articles, incidents, incident_sources, "
-                                 "corrections, user_roles, sign_in_failures CASCADE")
+                                 "corrections, user_roles, sign_in_failures, incident_renames CASCADE")
     except sa.exc.OperationalError as exc:
         if IN_CI:
             raise

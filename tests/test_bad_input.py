@@ -40,10 +40,11 @@ def test_jsonl_fields_of_the_wrong_type_are_named_and_the_rest_processed(tmp_pat
     assert ids == ["5", "7", "good"]  # a null id is like no id: the line number, never "None"
 
 
-def test_nul_in_an_article_is_named_and_the_rest_go_into_the_store(store_url, tmp_path):
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["one process", "dask workers"])
+def test_nul_in_an_article_is_named_and_the_rest_go_into_the_store(store_url, tmp_path, workers):
     path = _jsonl(tmp_path / "in.jsonl", dict(GOOD, id="nul", text="Clashes in Quetta\u0000 killed two."),
                   dict(GOOD, id="nul-title", title="A\u0000B", text="Shelling hit Kharkiv overnight."), GOOD)
-    r = geo("ingest", "--jsonl", path, "--db", store_url, "--quiet")
+    r = geo("ingest", "--jsonl", path, "--db", store_url, "--quiet", *workers)
     assert r.returncode == 1, r.stderr
     err = _no_traceback_one_line_each(r.stderr)
     assert any("in.jsonl:1:" in line and "NUL" in line for line in err), err

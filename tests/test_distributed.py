@@ -74,6 +74,24 @@ def test_a_worker_killed_mid_run_loses_nothing_and_writes_nothing_twice(client, 
         assert counts["incident_sources"] == one.counts()["incident_sources"]
 
 
+def test_an_article_that_fails_in_a_worker_is_named_and_the_rest_go_in(client, tmp_path):
+    from geo.distributed import ingest_to_parquet, ingest_to_store
+    from geo.store import Store
+    odd = Article("odd", "Clashes in Kandahar on Friday killed four soldiers.", published="last Friday")
+    nul = Article("nul", "Shelling hit Kharkiv\u0000 overnight, killing two.", published=date(2025, 11, 8))
+    articles = sample_articles()
+    failed = []
+    with Store.open(tmp_path / "s.gpkg") as store:
+        summary = ingest_to_store(client, [odd, *articles[:3], nul, *articles[3:]], store, partition_size=2,
+                                  failed=failed.append)
+        assert (summary.new, summary.failed) == (len(articles), 2) and store.counts()["articles"] == len(articles)
+    assert failed[0] == "odd: cannot extract: AttributeError: 'str' object has no attribute 'weekday'"
+    assert failed[1].startswith("'nul': its text holds a NUL character") and len(failed) == 2
+    failed.clear()
+    summary = ingest_to_parquet(client, [*articles[:2], odd], tmp_path / "dataset", failed=failed.append)
+    assert (summary.new, summary.failed) == (2, 1) and failed[0].startswith("odd: cannot extract")
+
+
 def test_a_geoparquet_dataset_written_twice_is_the_same(client, tmp_path):
     from geo.distributed import ingest_to_parquet, read_parquet_dataset
     from geo.store import Filters, Store

@@ -141,6 +141,43 @@ def test_store_errors_are_one_line(tmp_path):
     assert not_gpkg.read_text() == "these are my notes, not a database"  # nothing lost
 
 
+def test_a_store_of_the_previous_schema_is_upgraded_and_new_reports_join_its_incidents(store_url, pipeline):
+    """A version 3 store (sources without what each article reported) is upgraded when opened: its
+    sources take their incident's values, and a new report of the same event joins the incident."""
+    from geo.store import Store
+    from geo.store.schema import REPORT_COLUMNS
+    with Store.open(store_url) as store:
+        store.ingest(WIRE_1, pipeline)
+        before = store.incidents().iloc[0]
+        with store.write() as conn:  # what version 3 had
+            conn.exec_driver_sql("DROP INDEX incident_sources_type_date")
+            conn.exec_driver_sql("DROP INDEX ix_incident_sources_report_id")
+            for column in REPORT_COLUMNS:
+                conn.exec_driver_sql(f'ALTER TABLE incident_sources DROP COLUMN "{column}"')
+            conn.exec_driver_sql("DROP TABLE incident_renames")
+            conn.exec_driver_sql("UPDATE store_meta SET value = '3' WHERE key = 'schema_version'")
+    with Store.open(store_url) as store:
+        store.ingest(WIRE_2, pipeline)
+        (after,) = store.incidents().itertuples()
+        assert after.incident_id == before.incident_id and after.n_sources == 2 and after.killed == 12
+        assert store.sources().external_id.tolist() == ["wire-1", "wire-2"]
+
+
+def test_articles_stored_many_to_a_transaction_are_stored_as_one_by_one(store, pipeline, tmp_path):
+    from geo.store import ArticleRefused, Store
+    nul = Article("nul", "Shelling hit Kharkiv\u0000 overnight.", published=date(2025, 11, 8))
+    articles = [WIRE_1, KISMAYO, nul, WIRE_2, seed_article(), WIRE_1]
+    results = store.store_documents([(a, pipeline(a).incidents) for a in articles], per_commit=2)
+    assert [r.status if not isinstance(r, ArticleRefused) else "refused" for r in results] == \
+        ["new", "new", "refused", "new", "new", "unchanged"]
+    with Store.open(tmp_path / "one-by-one.gpkg") as one:
+        for article in articles:
+            if article is not nul:
+                one.ingest(article, pipeline)
+        assert one.counts() == store.counts()
+        assert one.incidents().drop(columns="version").equals(store.incidents().drop(columns="version"))
+
+
 # -- real processes: crashes and concurrent writers ---------------------------------------------------
 def _write_articles(folder, names, body):
     folder.mkdir(parents=True, exist_ok=True)
@@ -244,9 +281,11 @@ def test_an_unplaced_incident_has_no_geometry_on_every_engine_and_in_every_forma
     assert table.lat.isna().sum() == 1 and table.lon.isna().sum() == 1
 
 
-def test_a_report_joins_the_closest_stored_incident_on_either_engine(store):
-    """Two stored clashes 26 km apart are two events; a third report between them matches both, and
-    joins the one of the same day, whatever order the engine returns rows in."""
+def test_a_report_of_two_stored_incidents_joins_them_as_if_it_had_come_first(store_url, tmp_path):
+    """Two stored clashes 26 km apart are two events; a third report between them is of the same event
+    as each (13 km and a day from one, 13 km from the other), so all three are one incident, with the
+    same id and sources whichever came first (before, the order chose which one it joined)."""
+    from geo.store import Store
     from geo.text.incidents import Incident, IncidentPlace, Span
 
     def report(name, day, lon):
@@ -255,13 +294,38 @@ def test_a_report_joins_the_closest_stored_incident_on_either_engine(store):
         return Article(name, text, published=date(2025, 11, 9)), [
             Incident("battle", place, 2, date(2025, 11, day), "day", Span(0, len(text), text))]
 
-    store.store_document(*report("earlier-west", 7, 65.57))
-    store.store_document(*report("same-day-east", 8, 65.85))
-    assert len(store.incidents()) == 2
-    store.store_document(*report("between", 8, 65.71))
-    sources = store.sources()
-    groups = sorted(sorted(g) for g in sources.groupby("incident_id").external_id.apply(list))
-    assert groups == [["between", "same-day-east"], ["earlier-west"]]
+    reports = [report("earlier-west", 7, 65.57), report("same-day-east", 8, 65.85), report("between", 8, 65.71)]
+    seen = []
+    for url in (store_url, str(tmp_path / "reversed.gpkg")):
+        with Store.open(url) as store:
+            for article, found in (reports if url == store_url else reports[::-1]):
+                store.store_document(article, found)
+                if article.id == "same-day-east" and url == store_url:
+                    assert len(store.incidents()) == 2  # two events until the report between them
+            sources = store.sources()
+            seen.append((sorted(sources.external_id), set(sources.incident_id), store.incidents().date.tolist()))
+    assert seen[0] == seen[1] and seen[0][0] == ["between", "earlier-west", "same-day-east"]
+    assert len(seen[0][1]) == 1 and str(seen[0][2][0].date()) == "2025-11-07"
+
+
+def test_a_correction_follows_its_incident_when_a_report_joins_it_to_another(store):
+    from geo.text.incidents import Incident, IncidentPlace, Span
+
+    def report(name, day, lon, published):
+        text = f"Clashes near Kandahar on {day} November killed 3 soldiers ({name})."
+        place = IncidentPlace("Kandahar area", None, "AF", 31.61, lon)
+        return Article(name, text, published=published), [
+            Incident("battle", place, 2, date(2025, 11, day), "day", Span(0, len(text), text), killed=3)]
+
+    store.store_document(*report("west", 7, 65.57, date(2025, 11, 8)))
+    store.store_document(*report("east", 8, 65.85, date(2025, 11, 9)))
+    east = store.sources()[lambda f: f.external_id == "east"].incident_id.iloc[0]
+    store.correct(east, {"killed": 30, "notes": "hospital count"}, who="ana")
+    store.store_document(*report("between", 8, 65.71, date(2025, 11, 10)))
+    (incident,) = store.incidents().itertuples()
+    assert incident.killed == 30 and incident.notes == "hospital count" and incident.n_sources == 3
+    assert incident.incident_id != east  # the id of the first published report, "west"
+    assert set(store.corrections(incident.incident_id).who) == {"ana"}
 
 
 def test_crafted_filter_values_are_refused_and_text_is_matched_literally(store, pipeline):

@@ -303,7 +303,7 @@ def test_each_engine_matches_circles_boxes_and_regions_alike(store):
              "Sindh, 3": (None, None, "battle", "PK", "Sindh", 3), "Sindh, 2": (None, None, "riot", "PK", "Sindh", 2)}
     for i, (name, (lat, lon, kind, country, admin1, killed)) in enumerate(found.items()):
         incident = Incident(kind, IncidentPlace(name, None, country, lat, lon, "city", admin1=admin1), 1,
-                            date(2026, 11, 1 + i), "day", Span(0, 4, name), killed=killed)
+                            date(2026, 11, 1 + 2 * i), "day", Span(0, 4, name), killed=killed)  # days apart
         store.store_document(Article(name, f"Report {name}."), [incident])
     assert sorted((a.area, a.fields["place"]) for a in match_new_incidents(store)) == [
         ("100 km", "east 95 km"), ("Sindh", "Sindh, 3"), ("box", "riot in box")]

@@ -145,7 +145,7 @@ class Auditing:
                 keys = [r.article_key for r in conn.execute(sa.select(incident_sources.c.article_key).where(
                     incident_sources.c.incident_id == incident))]
                 conn.execute(incidents.update().where(incidents.c.incident_id == incident).values(
-                    sources=join(keys), n_sources=len(keys), version=incidents.c.version + 1, updated_at=now()))
+                    sources=join(sorted(keys)), n_sources=len(keys), version=incidents.c.version + 1, updated_at=now()))
             conn.execute(articles.delete().where(articles.c.article_key == key))
             return conn.execute(corrections.insert().values(
                 incident_id=key, field=DELETED_ARTICLE, before=json.dumps(before, default=str), after=None,
@@ -177,7 +177,7 @@ class Auditing:
                 keys = [r.article_key for r in conn.execute(sa.select(incident_sources.c.article_key).where(
                     incident_sources.c.incident_id == incident))]
                 conn.execute(incidents.update().where(incidents.c.incident_id == incident).values(
-                    sources=join(keys), n_sources=len(keys)))
+                    sources=join(sorted(keys)), n_sources=len(keys)))
             conn.execute(corrections.insert().values(
                 incident_id=before["article"]["article_key"], field="(article restored)", before=None, after=None,
                 who=self.user.name, at=now(), note=f"undo of #{entry}: article restored"))

@@ -41,8 +41,6 @@ class Store(Reading, Writing, Auditing):
         self.dialect = engine.dialect.name
         self.url = display_url(str(engine.url.render_as_string(hide_password=False)))
         self._insert_incident = incidents.insert().values(geom=self._point_sql())
-        self._update_incident = (incidents.update().where(incidents.c.fid == sa.bindparam("_fid"))
-                                 .values(geom=self._point_sql()))
 
     @classmethod
     def open(cls, url: str | os.PathLike | None = None) -> "Store":

@@ -195,7 +195,8 @@ class Reading:
                        articles.c.title, articles.c.url, articles.c.published, incident_sources.c.evidence,
                        incident_sources.c.killed, incident_sources.c.wounded)
              .join(articles, articles.c.article_key == incident_sources.c.article_key)
-             .order_by(incident_sources.c.fid))
+             .order_by(sa.nulls_last(articles.c.published.asc()), incident_sources.c.article_key,
+                       incident_sources.c.evidence_start))  # the same order however they came in
         if incident_ids is not None:
             q = q.where(incident_sources.c.incident_id.in_(incident_ids))
         frame = self._frame(q)

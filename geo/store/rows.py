@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..text.incidents import Incident, IncidentPlace, Span
-from .frame import LIST_SEPARATOR, incident_record, split_list
+from .frame import LIST_SEPARATOR, incident_id, split_list
 from .schema import LIST_COLUMNS
 
 
@@ -53,23 +53,29 @@ def from_row_json(table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
 
 def incident_row(inc: Incident) -> dict[str, Any]:
     """The values of an incident's row, with `point_lat`/`point_lon` for its geometry (`engines.point_sql`)."""
-    record = incident_record(inc)
-    record.pop("geometry")
+    place = inc.place
+    lat, lon = (place.lat, place.lon) if place and place.has_point else (None, None)
+    row = {"incident_id": incident_id(inc), "event_type": inc.event_type, "topic": inc.topic, "date": inc.date,
+           "date_precision": inc.date_precision, "date_from": inc.date_from, "geo_precision": inc.geo_precision,
+           "place_name": place.name if place else None, "country": place.country if place else None,
+           "admin1": place.admin1 if place else None, "geonameid": place.geonameid if place else None,
+           "lat": lat, "lon": lon, "point_lat": lat, "point_lon": lon, "contested": inc.contested,
+           "evidence": inc.evidence.text, "evidence_start": inc.evidence.start, "evidence_end": inc.evidence.end,
+           "n_sources": len(inc.sources)}
+    for column in ("killed", "killed_low", "killed_high", "wounded", "wounded_low", "wounded_high"):
+        row[column] = getattr(inc, column)
     for column in LIST_COLUMNS:
-        record[column] = join(getattr(inc, column))
-    record["date"] = inc.date
-    record["topic"] = inc.topic
-    record["lat"] = record["point_lat"] = inc.place.lat if inc.place and inc.place.has_point else None
-    record["lon"] = record["point_lon"] = inc.place.lon if inc.place and inc.place.has_point else None
-    return record
+        row[column] = join(getattr(inc, column))
+    return row
 
 
 def incident_from_row(row: Any) -> Incident:
-    m = row._mapping
+    """An incident from its row (an SQLAlchemy row, or a dict of a row's values by column)."""
+    m = getattr(row, "_mapping", row)
     place = None
     if m["place_name"] is not None or m["country"] is not None:
         place = IncidentPlace(m["place_name"], m["geonameid"], m["country"], m["lat"], m["lon"], admin1=m["admin1"])
-    inc = Incident(m["event_type"], place, m["geo_precision"] or 3, m["date"], m["date_precision"],
+    inc = Incident(m["event_type"], place, m["geo_precision"] or 3, as_date(m["date"]), m["date_precision"],
                    Span(m["evidence_start"] or 0, m["evidence_end"] or 0, m["evidence"] or ""),
                    date_from=m["date_from"], topic=m["topic"], contested=bool(m["contested"]))
     for column in ("killed", "killed_low", "killed_high", "wounded", "wounded_low", "wounded_high"):

@@ -16,7 +16,7 @@ from sqlalchemy.types import UserDefinedType
 from . import engines
 from .errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class PointColumn(UserDefinedType):
@@ -82,8 +82,19 @@ incident_sources = sa.Table(
     sa.Column("article_key", Text, nullable=False, index=True),
     sa.Column("evidence_start", sa.Integer), sa.Column("evidence_end", sa.Integer), sa.Column("evidence", sa.Text),
     sa.Column("killed", sa.Integer), sa.Column("wounded", sa.Integer),
+    # What the article reported, which merging relates to other reports (`geo.store.merge`): the report's
+    # own incident id (its incident's id when it is the incident's first report), its publication day,
+    # and the event's type, day and place as this article tells them.
+    sa.Column("report_id", Text, index=True), sa.Column("published", sa.Date),
+    sa.Column("event_type", Text), sa.Column("topic", Text), sa.Column("date", sa.Date),
+    sa.Column("lat", sa.Double), sa.Column("lon", sa.Double), sa.Column("country", Text),
     sa.UniqueConstraint("incident_id", "article_key", "evidence_start"),
+    sa.Index("incident_sources_type_date", "event_type", "date"),
     sqlite_autoincrement=True)
+incident_renames = sa.Table(
+    "incident_renames", metadata,   # an incident's earlier ids (merging in any order can change it)
+    sa.Column("old_id", Text, primary_key=True), sa.Column("new_id", Text, nullable=False, index=True))
+REPORT_COLUMNS = ("report_id", "published", "event_type", "topic", "date", "lat", "lon", "country")
 corrections = sa.Table(
     "corrections", metadata,
     sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
@@ -121,8 +132,32 @@ def _add_sign_in_failures(conn: sa.Connection) -> None:
     engines.after_create(conn, {}, ["sign_in_failures"])
 
 
+def _add_reports(conn: sa.Connection) -> None:
+    """Version 4: each source keeps what its article reported, so merging relates reports to reports,
+    and an incident's earlier ids are kept (`incident_renames`).
+    Older sources take their incident's values (what a merged incident's reports said one by one is
+    not kept); its first source is its first report."""
+    s = incident_sources
+    quote = conn.dialect.identifier_preparer.quote
+    for name in REPORT_COLUMNS:
+        conn.exec_driver_sql(f"ALTER TABLE incident_sources ADD COLUMN {quote(name)} "
+                             f"{s.c[name].type.compile(dialect=conn.dialect)}")
+    of_incident = {name: sa.select(incidents.c[name]).where(incidents.c.incident_id == s.c.incident_id)
+                   .scalar_subquery() for name in ("event_type", "topic", "date", "lat", "lon", "country")}
+    conn.execute(s.update().values(
+        **of_incident, report_id=s.c.incident_id + "-" + sa.cast(s.c.fid, Text),
+        published=sa.select(articles.c.published).where(articles.c.article_key == s.c.article_key).scalar_subquery()))
+    firsts = sa.select(sa.func.min(s.c.fid)).group_by(s.c.incident_id)
+    conn.execute(s.update().where(s.c.fid.in_(firsts)).values(report_id=s.c.incident_id))
+    for index in s.indexes:
+        index.create(conn, checkfirst=True)
+    incident_renames.create(conn, checkfirst=True)
+    engines.after_create(conn, {}, ["incident_renames"])
+
+
 # Migrations from each older schema version to the next; a store is brought up to SCHEMA_VERSION on open.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _add_user_roles, 2: _add_sign_in_failures}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _add_user_roles, 2: _add_sign_in_failures,
+                                                          3: _add_reports}
 
 
 def is_current(conn: sa.Connection) -> bool:

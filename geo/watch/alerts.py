@@ -18,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..store import incidents
+from ..store.schema import incident_renames
 from . import tables
 from .areas import WatchArea, list_areas
 from .matching import AreaIndex, IncidentFacts, postgis_matches
@@ -98,13 +99,20 @@ def _record(store, pairs: list[tuple[WatchArea, IncidentFacts]], rows: dict, lat
 
 
 def _alerted(conn: sa.Connection, incident_ids: set[str]) -> dict[tuple[str, str], int]:
-    """The highest casualty total already alerted, per (area, incident)."""
+    """The highest casualty total already alerted, per (area, incident), alerts under an incident's
+    earlier ids (merging can change an id) counted as its own."""
     out: dict[tuple[str, str], int] = {}
     ids = sorted(incident_ids)
     for start in range(0, len(ids), 500):
-        q = (sa.select(alerts.c.area, alerts.c.incident_id, sa.func.max(alerts.c.casualties))
-             .where(alerts.c.incident_id.in_(ids[start:start + 500])).group_by(alerts.c.area, alerts.c.incident_id))
-        out.update({(a, i): c for a, i, c in conn.execute(q)})
+        some = ids[start:start + 500]
+        earlier = sa.select(incident_renames.c.old_id).where(incident_renames.c.new_id.in_(some))
+        current = sa.func.coalesce(incident_renames.c.new_id, alerts.c.incident_id)
+        q = (sa.select(alerts.c.area, current, sa.func.max(alerts.c.casualties))
+             .outerjoin(incident_renames, incident_renames.c.old_id == alerts.c.incident_id)
+             .where(sa.or_(alerts.c.incident_id.in_(some), alerts.c.incident_id.in_(earlier)))
+             .group_by(alerts.c.area, current))
+        for area, incident, casualties in conn.execute(q):
+            out[(area, incident)] = max(casualties, out.get((area, incident), casualties))
     return out
 
 
