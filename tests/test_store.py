@@ -282,9 +282,9 @@ def test_an_unplaced_incident_has_no_geometry_on_every_engine_and_in_every_forma
 
 
 def test_a_report_of_two_stored_incidents_joins_them_as_if_it_had_come_first(store_url, tmp_path):
-    """Two stored clashes 26 km apart are two events; a third report between them is of the same event
-    as each (13 km and a day from one, 13 km from the other), so all three are one incident, with the
-    same id and sources whichever came first (before, the order chose which one it joined)."""
+    """Two stored clashes of one day 26 km apart are two events; a third report between them is of the
+    same event as each (13 km from both), so all three are one incident, with the same id and sources
+    whichever came first (before, the order chose which one it joined)."""
     from geo.store import Store
     from geo.text.incidents import Incident, IncidentPlace, Span
 
@@ -294,7 +294,7 @@ def test_a_report_of_two_stored_incidents_joins_them_as_if_it_had_come_first(sto
         return Article(name, text, published=date(2025, 11, 9)), [
             Incident("battle", place, 2, date(2025, 11, day), "day", Span(0, len(text), text))]
 
-    reports = [report("earlier-west", 7, 65.57), report("same-day-east", 8, 65.85), report("between", 8, 65.71)]
+    reports = [report("first-west", 8, 65.57), report("same-day-east", 8, 65.85), report("between", 8, 65.71)]
     seen = []
     for url in (store_url, str(tmp_path / "reversed.gpkg")):
         with Store.open(url) as store:
@@ -304,8 +304,8 @@ def test_a_report_of_two_stored_incidents_joins_them_as_if_it_had_come_first(sto
                     assert len(store.incidents()) == 2  # two events until the report between them
             sources = store.sources()
             seen.append((sorted(sources.external_id), set(sources.incident_id), store.incidents().date.tolist()))
-    assert seen[0] == seen[1] and seen[0][0] == ["between", "earlier-west", "same-day-east"]
-    assert len(seen[0][1]) == 1 and str(seen[0][2][0].date()) == "2025-11-07"
+    assert seen[0] == seen[1] and seen[0][0] == ["between", "first-west", "same-day-east"]
+    assert len(seen[0][1]) == 1 and str(seen[0][2][0].date()) == "2025-11-08"
 
 
 def test_a_correction_follows_its_incident_when_a_report_joins_it_to_another(store):
@@ -317,7 +317,7 @@ def test_a_correction_follows_its_incident_when_a_report_joins_it_to_another(sto
         return Article(name, text, published=published), [
             Incident("battle", place, 2, date(2025, 11, day), "day", Span(0, len(text), text), killed=3)]
 
-    store.store_document(*report("west", 7, 65.57, date(2025, 11, 8)))
+    store.store_document(*report("west", 8, 65.57, date(2025, 11, 8)))
     store.store_document(*report("east", 8, 65.85, date(2025, 11, 9)))
     east = store.sources()[lambda f: f.external_id == "east"].incident_id.iloc[0]
     store.correct(east, {"killed": 30, "notes": "hospital count"}, who="ana")

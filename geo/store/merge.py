@@ -1,7 +1,7 @@
 """One event, one incident across articles, whatever order the articles come in.
 
 Two reports (incidents as one article tells them) are of the same event when they have the same type,
-happened at most a day apart and within 25 km (strategic developments without a point: the same topic
+happened on the same day and within 25 km (strategic developments without a point: the same topic
 and country). The relation is evaluated between reports, never against a merged incident, and an
 incident is every report linked to another by it, directly or through others: a report of the same
 event as two incidents joins them.
@@ -27,7 +27,9 @@ from ..text.incidents import Incident
 from .frame import incident_id
 
 SAME_EVENT_KM = 25.0
-SAME_EVENT_DAYS = 1
+# The same day, not "a day apart": linked reports form one incident, and with a day's slack, shelling
+# reported day after day at one town would chain into a single incident spanning months.
+SAME_EVENT_DAYS = 0
 _CELL_DEGREES = 0.25   # the grid reports are bucketed in to find their neighbours
 _DATE_PRECISION = {"day": 0, "month": 1, "year": 2}
 _DATE_FROM = {"text": 0, "publication": 1}

@@ -90,7 +90,7 @@ class _Statements:
         self.article_exists = prepare(ARTICLE_EXISTS)
         self.insert_article = prepare(articles.insert().values(
             {c.name: sa.bindparam(c.name, type_=c.type) for c in articles.c if c.name != "fid"}))
-        # Stored reports that may be of the same event as a new one: the same type, a day apart at most,
+        # Stored reports that may be of the same event as a new one: the same type and day,
         # and near its point (or, without one, in its country).
         self.reports_near_point = prepare(_REPORTS_NEAR.where(
             _REPORTS.lat.between(sa.bindparam("lat_from"), sa.bindparam("lat_to")),
