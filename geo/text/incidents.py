@@ -245,6 +245,7 @@ _SOURCE_WORDS = frozenset("witnesses officials official residents police sources
                           "spokeswoman spokesperson governor mayor".split())
 _SAID_AFTER = re.compile(r"(?:\s+(?:on|late|early)\s+\w+)?,?\s+(?:said|says|told|tell|reported|report|confirmed|"
                          r"stated|announced|added)\b")
+_NON_SPACE = re.compile(r"\S")
 _PRONOUNS = frozenset("he she it they we i who which this that there one".split())
 
 
@@ -588,9 +589,10 @@ def _is_heading(text: str, sent: Sentence) -> bool:
     body tells, with neither the date nor the sentence an analyst would cite."""
     whole_line = (sent.start == 0 or text[sent.start - 1] == "\n") and text.startswith("\n", sent.end) \
         or sent.end == len(text)
-    alone = not text[:sent.start].strip() and not text[sent.end:].strip()  # the whole text heads nothing
-    return whole_line and not alone and text[sent.end - 1] not in ".!?'\"\u2019\u201d" \
-        and text.count(" ", sent.start, sent.end) < 15
+    if not whole_line or text[sent.end - 1] in ".!?'\"\u2019\u201d" or text.count(" ", sent.start, sent.end) >= 15:
+        return False
+    # The whole text heads nothing (searched, not sliced: a huge text has many lines).
+    return bool(_NON_SPACE.search(text, 0, sent.start) or _NON_SPACE.search(text, sent.end))
 
 
 def _segments(low: str, sent: Sentence, triggers: list[_Trigger], vocabulary: frozenset[str]):
