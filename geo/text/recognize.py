@@ -68,6 +68,7 @@ class Recognizer:
         self.gaz = gazetteer
         self.demonyms = demonyms
         self.common = gazetteer.common_words
+        self._name_cache: dict[tuple[str, bool], tuple[NameHit, ...]] = {}
         rows = gazetteer.places
         self._population = rows["population"].tolist()
         self._is_major = (np.isin(rows["kind"], list(_MAJOR_KINDS)) | (rows["population"] >= 1_000_000)
@@ -87,17 +88,19 @@ class Recognizer:
         caps_ok = [False] * n        # an all-caps word that may be a name (dateline, headline)
         pos = 0
         line_start = 0
-        for i in range(n):
-            gap, t = parts[2 * i], parts[2 * i + 1]
+        for i, (gap, t) in enumerate(zip(parts[0:-1:2], parts[1::2])):
             s = pos + len(gap)
             pos = s + len(t)
             toks[i] = (s, pos, t)
-            if i == 0 or not _SENTENCE_BREAK.isdisjoint(gap):
-                uninformative[i] = True
-            if i == 0 or "\n" in gap:
-                line_start = i
+            if gap != " ":  # most gaps are one space: nothing to look for
+                if not _SENTENCE_BREAK.isdisjoint(gap):
+                    uninformative[i] = True
+                if "\n" in gap:
+                    line_start = i
             if t.isupper() and len(t) > 2 and (i == line_start or (caps_ok[i - 1] and gap == " ")):
                 caps_ok[i] = True
+        if n:
+            uninformative[0] = True
         self._mark_datelines(text, toks, uninformative, caps_ok)
         self._mark_headlines(text, toks, uninformative, caps_ok)
         return toks, uninformative, caps_ok
@@ -211,11 +214,20 @@ class Recognizer:
     def _name_hits(self, k: str, skeleton: bool) -> list[NameHit]:
         """Places named `k`, then those it is another romanisation of ("Deir Ezzor"); places sharing only
         its consonants when nothing else matches. The resolver asks the article to support the latter."""
-        hits = [h for h in self.gaz.lookup(k) if not h.flags & ABBREV]
+        hits = self._name_cache.get((k, skeleton))
+        if hits is None:
+            hits = self._find_name_hits(k, skeleton)
+            if len(self._name_cache) < 200_000:  # names recur; bound the memory
+                self._name_cache[(k, skeleton)] = hits
+        return list(hits)
+
+    def _find_name_hits(self, k: str, skeleton: bool) -> tuple[NameHit, ...]:
+        hits = tuple(h for h in self.gaz.lookup(k) if not h.flags & ABBREV)
         if all(self.common.get(w, 0.0) >= 3.0 for w in k.split()):
             return hits  # English words and names ("School", "Taylor") are no one's romanisation
         exact = {h.place for h in hits}
-        return hits + [h for h in self.gaz.variant_hits(k, skeleton=skeleton and not hits) if h.place not in exact]
+        return hits + tuple(h for h in self.gaz.variant_hits(k, skeleton=skeleton and not hits)
+                            if h.place not in exact)
 
     def _longest(self, text, toks, a: int, shortest: int, j: int, key, caps_ok, skeleton: bool):
         """(end token, hits, end offset) of the longest name from token a ending after token `shortest`."""
