@@ -116,24 +116,21 @@ def _index(starts: list[int], at: int) -> int:
     return max(0, bisect.bisect_right(starts, at) - 1)
 
 
-def _shape(tok: str) -> str:
-    return "#" if tok[0].isdigit() else tok
-
-
 def _bucket(distance: int) -> str:
     return "1" if distance <= 1 else "2" if distance <= 3 else "3" if distance <= 6 else "4"
 
 
 class _Tokens:
-    """The words of a sentence, with what the features ask of each worked out once for all its candidates."""
+    """The words of a sentence, their shapes and which speak of death or injury, worked out once for all
+    its candidate numbers."""
 
     def __init__(self, low: str, start: int, end: int) -> None:
         found = [(m.start(), m.group()) for m in _TOKEN.finditer(low, start, end)]
         self.starts = [at for at, _ in found]
         self.words = [w for _, w in found]
-        self.shapes = [_shape(w) for w in self.words]
-        self.kill = [bool(_KILL.match(w)) for w in self.words]
-        self.wound = [bool(_WOUND.match(w)) for w in self.words]
+        self.shapes = ["#" if w[0].isdigit() else w for w in self.words]
+        self.kill = list(map(_KILL.match, self.words))  # a match where the word speaks of death
+        self.wound = list(map(_WOUND.match, self.words))
 
 
 def _features(tokens: _Tokens, i: int, j: int, value: int | None, form: str, qual: str, num_start: int,
