@@ -9,6 +9,9 @@ Malik") or after a title ("Gen.", "Minister") is a person, and so are later bare
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from itertools import accumulate, compress
+from operator import itemgetter, not_
 
 import numpy as np
 
@@ -82,22 +85,23 @@ class Recognizer:
     def _tokens(self, text: str):
         # re.split with a capturing group hands over words and the gaps between them in one C call.
         parts = _TOKEN_SPLIT.split(text)
-        n = len(parts) // 2
-        toks = [None] * n
+        gaps, words = parts[0:-1:2], parts[1::2]
+        n = len(words)
+        # Offsets by running sums, and only the few words and gaps that can matter visited in Python
+        # (map and compress loop in C): a huge text has millions of words.
+        bounds = list(accumulate(map(len, parts)))
+        toks = list(zip(bounds[0:-1:2], bounds[1::2], words))
         uninformative = [False] * n  # capitalised because of its position, not as a name
         caps_ok = [False] * n        # an all-caps word that may be a name (dateline, headline)
-        pos = 0
-        line_start = 0
-        for i, (gap, t) in enumerate(zip(parts[0:-1:2], parts[1::2])):
-            s = pos + len(gap)
-            pos = s + len(t)
-            toks[i] = (s, pos, t)
-            if gap != " ":  # most gaps are one space: nothing to look for
-                if not _SENTENCE_BREAK.isdisjoint(gap):
-                    uninformative[i] = True
-                if "\n" in gap:
-                    line_start = i
-            if t.isupper() and len(t) > 2 and (i == line_start or (caps_ok[i - 1] and gap == " ")):
+        line_starts = [0]
+        for i in compress(range(n), map(" ".__ne__, gaps)):  # most gaps are one space: nothing to look for
+            if not _SENTENCE_BREAK.isdisjoint(gaps[i]):
+                uninformative[i] = True
+            if "\n" in gaps[i]:
+                line_starts.append(i)
+        for i in compress(range(n), map(str.isupper, words)):
+            if len(words[i]) > 2 and (i == line_starts[bisect_right(line_starts, i) - 1]
+                                      or (caps_ok[i - 1] and gaps[i] == " ")):
                 caps_ok[i] = True
         if n:
             uninformative[0] = True
@@ -160,9 +164,15 @@ class Recognizer:
             return folded[k]
 
         # Whether each word may be (part of) a name: capitalised, or all caps where that is allowed.
-        name_like = [(caps_ok[k] or len(t) <= 5) if len(t) > 1 and t.isupper() else t[0].isupper()
-                     for k, (_, _, t) in enumerate(toks)]
-        starts = [k for k in range(n) if name_like[k]]
+        # A word opening in lower case is none (looked at in C); the others one by one.
+        name_like = [False] * n
+        starts = []
+        first_letters = map(itemgetter(0), map(itemgetter(2), toks))
+        for k in compress(range(n), map(not_, map(str.islower, first_letters))):
+            t = toks[k][2]
+            if (caps_ok[k] or len(t) <= 5) if len(t) > 1 and t.isupper() else t[0].isupper():
+                name_like[k] = True
+                starts.append(k)
         i = 0
         for first in starts:
             if first < i:
