@@ -887,8 +887,10 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
         # The same event told again is looked for among the last incidents only, so that a huge text costs
         # time in proportion to its length (a retelling further back stays apart; the store merges it).
         near = last_violent[0] if last_violent and c.sentence_index - last_violent[1] <= 2 else None
+        # (Type and topic are compared here first: most of the window differs in them.)
         target = next((inc for inc in itertools.islice(reversed(incidents), _RETELLING_WINDOW)
-                       if _same_event(inc, c, retold=inc is near)), None)
+                       if inc.topic == c.topic and (inc.event_type == c.event_type or inc is near)
+                       and _same_event(inc, c, retold=inc is near)), None)
         if target is None:
             target = _new_incident(c, doc, published, dominant, gazetteer)
             incidents.append(target)
