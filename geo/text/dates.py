@@ -48,7 +48,7 @@ _NEEDS: dict[str, frozenset[str] | None] = {
     "relday": frozenset("yesterday today tonight night morning afternoon evening overnight day".split()),
     "ago": frozenset({"ago"}), "relmonth": frozenset({"month", "year"})}
 _WORDS = re.compile(r"[a-z]+")
-_DIGIT = re.compile(r"\d")
+_YEAR_DIGITS = re.compile(r"(?:19|20)\d\d")  # what the two patterns that need no word ("iso", "year") need
 _RANK = {"iso": 3, "mdy": 3, "dmy": 3, "weekday": 2, "relday": 2, "ago": 2, "my": 1, "relmonth": 1, "year": 1}
 _SMALL = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
           "ten": 10, "a": 1, "an": 1}
@@ -71,10 +71,10 @@ def find_dates(text: str, published: date | None, start: int = 0, end: int | Non
     end = len(text) if end is None else end
     if words is None:
         words = frozenset(_WORDS.findall(low, start, end))
-    digits = _DIGIT.search(low, start, end) is not None
+    year_digits = _YEAR_DIGITS.search(low, start, end) is not None
     matches = []
     for kind, needs in _NEEDS.items():
-        if (digits if needs is None else not needs.isdisjoint(words)):
+        if (year_digits if needs is None else not needs.isdisjoint(words)):
             matches.extend((m.start(), -m.end(), kind, m) for m in _DATE_RES[kind].finditer(low, start, end))
     found: list[DateMention] = []
     for begin, _, kind, m in sorted(matches, key=lambda x: x[:2]):

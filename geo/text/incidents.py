@@ -245,6 +245,7 @@ _SOURCE_WORDS = frozenset("witnesses officials official residents police sources
                           "spokeswoman spokesperson governor mayor".split())
 _SAID_AFTER = re.compile(r"(?:\s+(?:on|late|early)\s+\w+)?,?\s+(?:said|says|told|tell|reported|report|confirmed|"
                          r"stated|announced|added)\b")
+_NON_SPACE = re.compile(r"\S")
 _PRONOUNS = frozenset("he she it they we i who which this that there one".split())
 
 
@@ -588,9 +589,10 @@ def _is_heading(text: str, sent: Sentence) -> bool:
     body tells, with neither the date nor the sentence an analyst would cite."""
     whole_line = (sent.start == 0 or text[sent.start - 1] == "\n") and text.startswith("\n", sent.end) \
         or sent.end == len(text)
-    alone = not text[:sent.start].strip() and not text[sent.end:].strip()  # the whole text heads nothing
-    return whole_line and not alone and text[sent.end - 1] not in ".!?'\"\u2019\u201d" \
-        and text.count(" ", sent.start, sent.end) < 15
+    if not whole_line or text[sent.end - 1] in ".!?'\"\u2019\u201d" or text.count(" ", sent.start, sent.end) >= 15:
+        return False
+    # The whole text heads nothing (searched, not sliced: a huge text has many lines).
+    return bool(_NON_SPACE.search(text, 0, sent.start) or _NON_SPACE.search(text, sent.end))
 
 
 def _segments(low: str, sent: Sentence, triggers: list[_Trigger], vocabulary: frozenset[str]):
@@ -885,8 +887,10 @@ def _assemble(candidates: list[_Candidate], doc: Document, published: date | Non
         # The same event told again is looked for among the last incidents only, so that a huge text costs
         # time in proportion to its length (a retelling further back stays apart; the store merges it).
         near = last_violent[0] if last_violent and c.sentence_index - last_violent[1] <= 2 else None
+        # (Type and topic are compared here first: most of the window differs in them.)
         target = next((inc for inc in itertools.islice(reversed(incidents), _RETELLING_WINDOW)
-                       if _same_event(inc, c, retold=inc is near)), None)
+                       if inc.topic == c.topic and (inc.event_type == c.event_type or inc is near)
+                       and _same_event(inc, c, retold=inc is near)), None)
         if target is None:
             target = _new_incident(c, doc, published, dominant, gazetteer)
             incidents.append(target)

@@ -11,6 +11,9 @@ said", "Michael Jordan ... Jordan said" are people.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from itertools import accumulate, compress
+from operator import itemgetter, not_
 
 import numpy as np
 
@@ -74,6 +77,7 @@ class Recognizer:
         self.demonyms = demonyms
         self.names = shipped_model() if names == "shipped" else names
         self.common = gazetteer.common_words
+        self._name_cache: dict[tuple[str, bool], tuple[NameHit, ...]] = {}
         rows = gazetteer.places
         self._population = rows["population"].tolist()
         self._is_major = (np.isin(rows["kind"], list(_MAJOR_KINDS)) | (rows["population"] >= 1_000_000)
@@ -88,23 +92,26 @@ class Recognizer:
     def _tokens(self, text: str):
         # re.split with a capturing group hands over words and the gaps between them in one C call.
         parts = _TOKEN_SPLIT.split(text)
-        n = len(parts) // 2
-        toks = [None] * n
+        gaps, words = parts[0:-1:2], parts[1::2]
+        n = len(words)
+        # Offsets by running sums, and only the few words and gaps that can matter visited in Python
+        # (map and compress loop in C): a huge text has millions of words.
+        bounds = list(accumulate(map(len, parts)))
+        toks = list(zip(bounds[0:-1:2], bounds[1::2], words))
         uninformative = [False] * n  # capitalised because of its position, not as a name
         caps_ok = [False] * n        # an all-caps word that may be a name (dateline, headline)
-        pos = 0
-        line_start = 0
-        for i in range(n):
-            gap, t = parts[2 * i], parts[2 * i + 1]
-            s = pos + len(gap)
-            pos = s + len(t)
-            toks[i] = (s, pos, t)
-            if i == 0 or not _SENTENCE_BREAK.isdisjoint(gap):
+        line_starts = [0]
+        for i in compress(range(n), map(" ".__ne__, gaps)):  # most gaps are one space: nothing to look for
+            if not _SENTENCE_BREAK.isdisjoint(gaps[i]):
                 uninformative[i] = True
-            if i == 0 or "\n" in gap:
-                line_start = i
-            if t.isupper() and len(t) > 2 and (i == line_start or (caps_ok[i - 1] and gap == " ")):
+            if "\n" in gaps[i]:
+                line_starts.append(i)
+        for i in compress(range(n), map(str.isupper, words)):
+            if len(words[i]) > 2 and (i == line_starts[bisect_right(line_starts, i) - 1]
+                                      or (caps_ok[i - 1] and gaps[i] == " ")):
                 caps_ok[i] = True
+        if n:
+            uninformative[0] = True
         self._mark_datelines(text, toks, uninformative, caps_ok)
         self._mark_headlines(text, toks, uninformative, caps_ok)
         return toks, uninformative, caps_ok
@@ -164,9 +171,15 @@ class Recognizer:
             return folded[k]
 
         # Whether each word may be (part of) a name: capitalised, or all caps where that is allowed.
-        name_like = [(caps_ok[k] or len(t) <= 5) if len(t) > 1 and t.isupper() else t[0].isupper()
-                     for k, (_, _, t) in enumerate(toks)]
-        starts = [k for k in range(n) if name_like[k]]
+        # A word opening in lower case is none (looked at in C); the others one by one.
+        name_like = [False] * n
+        starts = []
+        first_letters = map(itemgetter(0), map(itemgetter(2), toks))
+        for k in compress(range(n), map(not_, map(str.islower, first_letters))):
+            t = toks[k][2]
+            if (caps_ok[k] or len(t) <= 5) if len(t) > 1 and t.isupper() else t[0].isupper():
+                name_like[k] = True
+                starts.append(k)
         i = 0
         for first in starts:
             if first < i:
@@ -240,11 +253,20 @@ class Recognizer:
     def _name_hits(self, k: str, skeleton: bool) -> list[NameHit]:
         """Places named `k`, then those it is another romanisation of ("Deir Ezzor"); places sharing only
         its consonants when nothing else matches. The resolver asks the article to support the latter."""
-        hits = [h for h in self.gaz.lookup(k) if not h.flags & ABBREV]
+        hits = self._name_cache.get((k, skeleton))
+        if hits is None:
+            hits = self._find_name_hits(k, skeleton)
+            if len(self._name_cache) < 200_000:  # names recur; bound the memory
+                self._name_cache[(k, skeleton)] = hits
+        return list(hits)
+
+    def _find_name_hits(self, k: str, skeleton: bool) -> tuple[NameHit, ...]:
+        hits = tuple(h for h in self.gaz.lookup(k) if not h.flags & ABBREV)
         if all(self.common.get(w, 0.0) >= 3.0 for w in k.split()):
             return hits  # English words and names ("School", "Taylor") are no one's romanisation
         exact = {h.place for h in hits}
-        return hits + [h for h in self.gaz.variant_hits(k, skeleton=skeleton and not hits) if h.place not in exact]
+        return hits + tuple(h for h in self.gaz.variant_hits(k, skeleton=skeleton and not hits)
+                            if h.place not in exact)
 
     def _longest(self, text, toks, a: int, shortest: int, j: int, key, caps_ok, skeleton: bool):
         """(end token, hits, end offset) of the longest name from token a ending after token `shortest`."""

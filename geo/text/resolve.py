@@ -103,8 +103,8 @@ class Resolver:
         # Each name (or qualified mention) scored once: prominence, the article's countries and divisions,
         # a qualifier; candidates the article does not support for their spelling are ruled out.
         groups: dict[tuple, int] = {}
-        for k, m in enumerate(mentions):
-            groups.setdefault((fold(m.text), k if m.qualified_by is not None else -1), k)
+        group_of = [groups.setdefault((fold(m.text), k if m.qualified_by is not None else -1), k)
+                    for k, m in enumerate(mentions)]
         scores: dict[int, np.ndarray] = {}
         for k in groups.values():
             m = mentions[k]
@@ -128,19 +128,24 @@ class Resolver:
         if self.coherence_weight and len(scores) > 1:
             self._add_coherence(mentions, scored, scores)
 
+        # Each group's reading is worked out once; its mentions share it.
+        readings = {g: self._reading(scored[g][0], score) for g, score in scores.items()}
         out: list[ResolvedPlace] = []
-        for k, m in enumerate(mentions):
-            g = groups[(fold(m.text), k if m.qualified_by is not None else -1)]
-            if g not in scores:
-                continue
-            idx, score = scored[g][0], scores[g]
-            order = np.argsort(-score)[:ALTERNATIVES + 1]
-            order = order[np.isfinite(score[order])]
-            probs = np.exp(score[order] - score[order[0]])
-            probs = probs / np.exp(score[np.isfinite(score)] - score[order[0]]).sum()
-            alts = [(self.gaz.place(int(idx[o])), round(float(q), 3)) for o, q in zip(order[1:], probs[1:])]
-            out.append(ResolvedPlace(m, self.gaz.place(int(idx[order[0]])), float(probs[0]), alts))
+        for m, g in zip(mentions, group_of):
+            reading = readings.get(g)
+            if reading is not None:
+                place, prob, alts = reading
+                out.append(ResolvedPlace(m, place, prob, list(alts)))
         return out
+
+    def _reading(self, idx: np.ndarray, score: np.ndarray):
+        """(best place, its probability, the runners-up with theirs) of one name's scores."""
+        order = np.argsort(-score)[:ALTERNATIVES + 1]
+        order = order[np.isfinite(score[order])]
+        probs = np.exp(score[order] - score[order[0]])
+        probs = probs / np.exp(score[np.isfinite(score)] - score[order[0]]).sum()
+        alts = [(self.gaz.place(int(idx[o])), round(float(q), 3)) for o, q in zip(order[1:], probs[1:])]
+        return self.gaz.place(int(idx[order[0]])), float(probs[0]), alts
 
     def _add_coherence(self, mentions, scored, scores: dict[int, np.ndarray]) -> None:
         """Spatial coherence: a reading near the likely readings of the article's other names gains

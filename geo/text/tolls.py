@@ -75,10 +75,12 @@ def candidates(text: str, low: str, start: int, end: int, rule_counts: list[Coun
                told: bool = False) -> list[Candidate]:
     """Every candidate number of `text[start:end]`, with the features the model reads (`told`: an
     earlier sentence of the article already gave a toll, so this one may detail or revise it)."""
-    tokens = [(m.start() + start, m.end() + start, m.group()) for m in _TOKEN.finditer(low[start:end])]
-    token_starts = [t[0] for t in tokens]
-    out = []
+    out: list[Candidate] = []
     matches = list(_CANDIDATE.finditer(low, start, end)) + list(_NAMED.finditer(text, start, end))
+    if not matches:
+        return out
+    tokens = _Tokens(low, start, end)
+    token_starts = tokens.starts
     for m in sorted(matches, key=lambda m: m.start()):
         named = m.re is _NAMED
         if named or m.group("one") or m.group("was"):
@@ -114,16 +116,26 @@ def _index(starts: list[int], at: int) -> int:
     return max(0, bisect.bisect_right(starts, at) - 1)
 
 
-def _shape(tok: str) -> str:
-    return "#" if tok[0].isdigit() else tok
-
-
 def _bucket(distance: int) -> str:
     return "1" if distance <= 1 else "2" if distance <= 3 else "3" if distance <= 6 else "4"
 
 
-def _features(tokens, i: int, j: int, value: int | None, form: str, qual: str, num_start: int,
+class _Tokens:
+    """The words of a sentence, their shapes and which speak of death or injury, worked out once for all
+    its candidate numbers."""
+
+    def __init__(self, low: str, start: int, end: int) -> None:
+        found = [(m.start(), m.group()) for m in _TOKEN.finditer(low, start, end)]
+        self.starts = [at for at, _ in found]
+        self.words = [w for _, w in found]
+        self.shapes = ["#" if w[0].isdigit() else w for w in self.words]
+        self.kill = list(map(_KILL.match, self.words))  # a match where the word speaks of death
+        self.wound = list(map(_WOUND.match, self.words))
+
+
+def _features(tokens: _Tokens, i: int, j: int, value: int | None, form: str, qual: str, num_start: int,
               rule_counts: list[Count]) -> tuple[str, ...]:
+    words, shapes, n = tokens.words, tokens.shapes, len(tokens.words)
     f = [f"form={form}", "bias"]
     if value is not None:
         f.append("v=" + ("1" if value == 1 else "2-5" if value <= 5 else "6-20" if value <= 20 else
@@ -132,23 +144,19 @@ def _features(tokens, i: int, j: int, value: int | None, form: str, qual: str, n
     if qual:
         f.append("q=" + " ".join(qual.split()))
     for k in (1, 2, 3):
-        f.append(f"w-{k}={_shape(tokens[i - k][2]) if i - k >= 0 else '<s>'}")
-        f.append(f"w+{k}={_shape(tokens[j + k][2]) if j + k < len(tokens) else '</s>'}")
-    f.append(f"{form}|w+1={_shape(tokens[j + 1][2]) if j + 1 < len(tokens) else '</s>'}")  # "a bomber killed"
-    f.append(f"w+1w+2={_shape(tokens[j + 1][2]) if j + 1 < len(tokens) else '</s>'}_"
-             f"{_shape(tokens[j + 2][2]) if j + 2 < len(tokens) else '</s>'}")
-    for k in range(max(0, i - _WINDOW), i):
-        f.append("L=" + _shape(tokens[k][2]))
-    for k in range(j + 1, min(len(tokens), j + 1 + _WINDOW)):
-        f.append("R=" + _shape(tokens[k][2]))
-    verb = next((tokens[k][2] for k in range(j + 1, min(len(tokens), j + 7))
-                 if tokens[k][2].endswith(("ed", "en")) or tokens[k][2] in ("died", "dead")), None)
+        f.append(f"w-{k}={shapes[i - k] if i - k >= 0 else '<s>'}")
+        f.append(f"w+{k}={shapes[j + k] if j + k < n else '</s>'}")
+    f.append(f"{form}|w+1={shapes[j + 1] if j + 1 < n else '</s>'}")  # "a bomber killed"
+    f.append(f"w+1w+2={shapes[j + 1] if j + 1 < n else '</s>'}_{shapes[j + 2] if j + 2 < n else '</s>'}")
+    f.extend(["L=" + shape for shape in shapes[max(0, i - _WINDOW):i]])
+    f.extend(["R=" + shape for shape in shapes[j + 1:j + 1 + _WINDOW]])
+    verb = next((w for w in words[j + 1:j + 7] if w.endswith(("ed", "en")) or w in ("died", "dead")), None)
     if verb:
         f.append("verb+=" + verb)  # "four officers have been arrested": what befell them
     nearest = {}
-    for name, rx in (("kill", _KILL), ("wound", _WOUND)):
-        right = next((k - j for k in range(j + 1, min(len(tokens), j + 13)) if rx.match(tokens[k][2])), None)
-        left = next((i - k for k in range(i - 1, max(-1, i - 13), -1) if rx.match(tokens[k][2])), None)
+    for name, flags in (("kill", tokens.kill), ("wound", tokens.wound)):
+        right = next((k - j for k in range(j + 1, min(n, j + 13)) if flags[k]), None)
+        left = next((i - k for k in range(i - 1, max(-1, i - 13), -1) if flags[k]), None)
         if right is not None:
             f.append(f"{name}R={_bucket(right)}")
         if left is not None:
@@ -157,9 +165,9 @@ def _features(tokens, i: int, j: int, value: int | None, form: str, qual: str, n
     if nearest["kill"] < 99 or nearest["wound"] < 99:
         f.append("nearer=" + ("kill" if nearest["kill"] < nearest["wound"] else "wound" if nearest["wound"] <
                               nearest["kill"] else "tie"))
-    if any(tokens[k][2] in _SAYS for k in range(j + 1, min(len(tokens), j + 3))):
+    if any(w in _SAYS for w in words[j + 1:j + 3]):
         f.append("then_says")  # "an official said", "a witness told": who speaks, not who fell
-    between = [t[2] for t in tokens[max(0, i - 4):i]]
+    between = words[max(0, i - 4):i]
     if "including" in between or "among" in between:
         f.append("after_including")
     if any(t in ("(", "[") for t in between):
