@@ -250,24 +250,35 @@ POOLED = ("lgl", "trnews", "geowebnews")  # the news corpora the pooled end-to-e
 def evaluate_dev_sets(pipeline: Pipeline, eval_dir: Path) -> dict[str, dict]:
     """Every dev set extracted with `pipeline` and scored by its own scorer: {set name: scores}, with
     the pooled end-to-end score of LGL, TR-News and GeoWebNews after the geoparsing corpora."""
-    scores, geo_gold = {}, {}
-    for name, gold, arts in dev_inputs(eval_dir):
-        scores[name] = score_with_shared(eval_dir, name, gold, [pipeline(a).as_json() for a in arts])
-        if gold.stem in POOLED and name.startswith("geoparse"):
-            with open(gold, encoding="utf-8") as f:
-                geo_gold[name] = sum(t.get("lat") is not None for line in f if line.strip()
-                                     for t in json.loads(line)["toponyms"])
-        if len(geo_gold) == len(POOLED) and "geoparse pooled" not in scores:
-            found = sum(scores[n]["e2e161"] * geo_gold[n] for n in geo_gold)
-            scores["geoparse pooled"] = {"e2e161": round(found / sum(geo_gold.values()), 4),
-                                         "corpora": "+".join(POOLED)}
-    return scores
+    sets = dev_inputs(eval_dir)
+    scores = _scored(pipeline, eval_dir, sets)
+    golds = {name: gold for name, gold, _ in sets if name.startswith("geoparse") and gold.stem in POOLED}
+    if len(golds) < len(POOLED):
+        return scores
+    geoparse = {n: s for n, s in scores.items() if n.startswith("geoparse")}
+    rest = {n: s for n, s in scores.items() if n not in geoparse}
+    return {**geoparse, "geoparse pooled": _pooled_e2e(scores, golds), **rest}
 
 
 def geoparse_dev_scores(pipeline: Pipeline, eval_dir: Path) -> dict[str, dict]:
     """The geoparsing dev sets alone, each scored by its own scorer."""
+    return _scored(pipeline, eval_dir, [s for s in dev_inputs(eval_dir) if s[0].startswith("geoparse")])
+
+
+def _scored(pipeline: Pipeline, eval_dir: Path, sets: list[tuple[str, Path, list[Article]]]) -> dict[str, dict]:
     return {name: score_with_shared(eval_dir, name, gold, [pipeline(a).as_json() for a in arts])
-            for name, gold, arts in dev_inputs(eval_dir) if name.startswith("geoparse")}
+            for name, gold, arts in sets}
+
+
+def _pooled_e2e(scores: dict[str, dict], golds: dict[str, Path]) -> dict:
+    """End to end over the corpora together: each weighted by its gold toponyms with coordinates."""
+    counts = {}
+    for name, gold in golds.items():
+        with open(gold, encoding="utf-8") as f:
+            counts[name] = sum(t.get("lat") is not None for line in f if line.strip()
+                               for t in json.loads(line)["toponyms"])
+    found = sum(scores[n]["e2e161"] * counts[n] for n in counts)
+    return {"e2e161": round(found / sum(counts.values()), 4), "corpora": "+".join(POOLED)}
 
 
 def format_dev_table(scores: dict[str, dict]) -> str:
